@@ -1,0 +1,3 @@
+//! hrf spec compiler: spec text → `Node` → `SpecAst` → `ModelIr` → `CheckedModel` → layout → tokens.
+
+pub mod node;

@@ -1,0 +1,1 @@
+//! `model! { … }`: a thin shim that hands its tokens to hrf-compiler.

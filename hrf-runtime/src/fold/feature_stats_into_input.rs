@@ -1,0 +1,1 @@
+//! TODO(feature_stats_into_input)

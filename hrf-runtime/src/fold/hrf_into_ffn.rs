@@ -1,0 +1,1 @@
+//! TODO(hrf_into_ffn)

@@ -1,0 +1,31 @@
+//! hrf runtime: the kernels every generated model calls, the fold math, and (with `std`) training.
+//!
+//! Conventions shared by every kernel (see each kernel's docs for its own shapes):
+//! - buffers are flat, row-major `f32` slices; a linear weight is `W: (out, in)` and computes
+//!   `y = x·Wᵀ + b`;
+//! - kernels come in mirrored pairs `<op>_forward` / `<op>_backward`; argument order is outputs,
+//!   then saved values, then inputs, then parameters, then dims; backward *accumulates* into its
+//!   gradient outputs;
+//! - kernels never allocate and only `debug_assert!` lengths: shapes were checked at spec time.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod kernels;
+pub mod math;
+
+#[cfg(feature = "std")]
+pub mod batch;
+#[cfg(feature = "std")]
+pub mod fold;
+#[cfg(feature = "std")]
+pub mod optim;
+
+pub use hrf_macros::model;
+
+/// Paths that generated code names (`::hrf_runtime::__private::…`). Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::kernels::*;
+}

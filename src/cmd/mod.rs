@@ -1,0 +1,8 @@
+//! One module per `hrf` subcommand; each exposes `Args` (clap) and `run(Args) -> Result<ExitCode, CliError>`.
+
+pub mod inspect;
+
+/// An error a subcommand reports to the user: already rendered, printed after `error: `.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
