@@ -13,7 +13,10 @@
 extern crate std;
 
 pub mod kernels;
-pub mod math;
+pub mod real;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 #[cfg(feature = "std")]
 pub mod batch;

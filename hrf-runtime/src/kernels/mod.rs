@@ -1,6 +1,7 @@
 //! Forward/backward kernel pairs over flat f32 buffers: the call lists of generated models.
 
 pub mod activation;
+pub mod gemm;
 pub mod attention;
 pub mod batch_norm;
 pub mod conv1d;
