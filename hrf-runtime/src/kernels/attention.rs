@@ -1,1 +1,256 @@
-//! TODO(attention)
+//! Multi-head self-attention core, `softmax(Q·Kᵀ/√dₕ)·V` per head for one utterance: the
+//! frame-mixing step of every encoder block, between the fused QKV projection and the output
+//! projection (both plain linears the caller runs).
+//!
+//! # Layouts (all row-major, one utterance of `t = dims.frames` buffer frames, `len` valid)
+//! - `qkv: (t, 3·d)`, q, k, v packed per frame: row `i` is `[q_i (d) | k_i (d) | v_i (d)]`, and
+//!   head `h` owns columns `h·dₕ .. (h+1)·dₕ` inside each of the three parts (`dₕ = d / heads`).
+//!   This is what a fused QKV linear `W_qkv: (3·d, d)` produces. Use [`split_qkv`] to unpack a row.
+//! - `out: (t, d)`: the heads' outputs concatenated per frame, head `h` in columns
+//!   `h·dₕ .. (h+1)·dₕ` (the input of the output projection).
+//! - `probs: (heads, t, t)`: softmax probabilities `P[h][i][j]`, saved by forward for backward.
+//! - `dprobs_scratch: (t, t)`: backward's workspace, contents irrelevant on entry.
+//!
+//! # Masking
+//! Query `i` attends key `j` iff `j < len` and, with a local window `w`, `|i − j| ≤ ⌊w/2⌋`
+//! (so `w = 5` sees two frames either side; an even `w` behaves like `w + 1`). With no window
+//! every valid key is attended. Every valid query attends at least itself, so no softmax row is
+//! empty. Query rows `i ≥ len` produce zeros and receive zero gradient; padded frames' contents
+//! are never read, so garbage there changes nothing.
+//!
+//! The four products per head (`Q·Kᵀ`, `P·V` and their backward) are GEMMs over strided views of
+//! the packed buffers (no copies), restricted to the `len × len` valid block.
+
+mod strided_gemm;
+#[cfg(test)]
+mod tests;
+
+use core::ops::Range;
+
+use crate::real::Real;
+use strided_gemm::{MatView, gemm_view};
+
+/// Shapes of one attention call. `d` must be a multiple of `heads` (checked at spec time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionDims {
+    /// `t`: frames in the buffer (valid + padding).
+    pub frames: usize,
+    /// Model width `d` (all heads together).
+    pub d: usize,
+    /// Number of heads; `head_dim = d / heads`.
+    pub heads: usize,
+    /// Local window `w` (SpeechFormer): query `i` sees keys with `|i − j| ≤ w / 2`. `None` = global.
+    pub window: Option<usize>,
+}
+
+impl AttentionDims {
+    /// `dₕ = d / heads`.
+    pub fn head_dim(&self) -> usize {
+        self.d / self.heads
+    }
+
+    /// Length of the saved `probs: (heads, t, t)` buffer.
+    pub fn probs_len(&self) -> usize {
+        self.heads * self.frames * self.frames
+    }
+
+    /// Length of backward's `dprobs_scratch: (t, t)` buffer.
+    pub fn scratch_len(&self) -> usize {
+        self.frames * self.frames
+    }
+
+    /// The keys query `query` attends for an utterance of `len` valid frames: a contiguous range
+    /// (`query < len` assumed). Global: `0..len`; window `w`: `query ± ⌊w/2⌋`, clipped to `0..len`.
+    pub fn key_range(&self, query: usize, len: usize) -> Range<usize> {
+        match self.window {
+            None => 0..len,
+            Some(w) => {
+                let half = w / 2;
+                query.saturating_sub(half)..len.min(query + half + 1)
+            }
+        }
+    }
+
+    /// Strided view of head `head`'s `part` (rows `0..len`, `dₕ` columns) inside `qkv: (t, 3·d)`.
+    fn qkv_view(&self, part: QkvPart, head: usize, len: usize) -> MatView {
+        let dh = self.head_dim();
+        MatView::rows(part as usize * self.d + head * dh, len, dh, 3 * self.d)
+    }
+
+    /// Strided view of head `head`'s columns (rows `0..len`) inside a `(t, d)` buffer.
+    fn head_view(&self, head: usize, len: usize) -> MatView {
+        let dh = self.head_dim();
+        MatView::rows(head * dh, len, dh, self.d)
+    }
+
+    /// View of the valid `len × len` block of a `(t, t)` matrix starting at `offset`.
+    fn square_view(&self, offset: usize, len: usize) -> MatView {
+        MatView::rows(offset, len, len, self.frames)
+    }
+}
+
+/// The three parts of a packed `qkv` row, in storage order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QkvPart {
+    Q = 0,
+    K = 1,
+    V = 2,
+}
+
+/// Unpacks one frame of `qkv` (`3·d` values) into `(q, k, v)`, each `d` long.
+pub fn split_qkv<T>(row: &[T], d: usize) -> (&[T], &[T], &[T]) {
+    let (q, kv) = row[..3 * d].split_at(d);
+    let (k, v) = kv.split_at(d);
+    (q, k, v)
+}
+
+/// Mutable [`split_qkv`], e.g. to write one frame's `(dq, dk, dv)`.
+pub fn split_qkv_mut<T>(row: &mut [T], d: usize) -> (&mut [T], &mut [T], &mut [T]) {
+    let (q, kv) = row[..3 * d].split_at_mut(d);
+    let (k, v) = kv.split_at_mut(d);
+    (q, k, v)
+}
+
+/// Forward: per head `h`, `S = Q_h·K_hᵀ / √dₕ`, `P = softmax_masked(S)` (rows), `O_h = P·V_h`.
+///
+/// - `out: (t, d)` — written (rows `≥ len` set to zero);
+/// - `probs: (heads, t, t)` — written with `P` (masked and padded entries exactly zero), saved
+///   for [`attention_backward`];
+/// - `qkv: (t, 3·d)` — q, k, v packed per frame (see the module docs); rows `≥ len` are not read;
+/// - `len ≤ t` valid frames.
+pub fn attention_forward<T: Real>(
+    out: &mut [T],
+    probs: &mut [T],
+    qkv: &[T],
+    len: usize,
+    dims: AttentionDims,
+) {
+    let t = dims.frames;
+    debug_assert!(
+        dims.heads > 0 && dims.d % dims.heads == 0,
+        "heads must divide d"
+    );
+    debug_assert!(len <= t, "len {len} > frames {t}");
+    debug_assert!(out.len() >= t * dims.d && qkv.len() >= t * 3 * dims.d);
+    debug_assert!(probs.len() >= dims.probs_len());
+    let scale = T::ONE / T::from_usize(dims.head_dim()).sqrt();
+
+    out[len * dims.d..t * dims.d].fill(T::ZERO);
+    for h in 0..dims.heads {
+        let p_h = &mut probs[h * t * t..(h + 1) * t * t];
+        p_h.fill(T::ZERO);
+        if len == 0 {
+            continue;
+        }
+        // S = scale · Q_h·K_hᵀ over the valid block: (len, dₕ)·(dₕ, len).
+        let s_view = dims.square_view(0, len);
+        let q = dims.qkv_view(QkvPart::Q, h, len);
+        let k_t = dims.qkv_view(QkvPart::K, h, len).transposed();
+        gemm_view(p_h, s_view, qkv, q, qkv, k_t, scale, T::ZERO);
+
+        // Row softmax over the attended keys only; every other entry stays exactly zero.
+        for i in 0..len {
+            let row = &mut p_h[i * t..i * t + len];
+            let keys = dims.key_range(i, len);
+            let max = row[keys.clone()].iter().fold(row[i], |m, &x| m.max(x));
+            let mut sum = T::ZERO;
+            for x in &mut row[keys.clone()] {
+                *x = (*x - max).exp();
+                sum += *x;
+            }
+            let inv = T::ONE / sum;
+            for x in &mut row[keys.clone()] {
+                *x *= inv;
+            }
+            row[..keys.start].fill(T::ZERO);
+            row[keys.end..].fill(T::ZERO);
+        }
+
+        // O_h = P·V_h: (len, len)·(len, dₕ), written into head h's columns of `out`.
+        let v = dims.qkv_view(QkvPart::V, h, len);
+        gemm_view(
+            out,
+            dims.head_view(h, len),
+            p_h,
+            s_view,
+            qkv,
+            v,
+            T::ONE,
+            T::ZERO,
+        );
+    }
+}
+
+/// Backward of [`attention_forward`]. Accumulates into `dqkv`.
+///
+/// - `dqkv: (t, 3·d)` — gradient of the packed q, k, v (rows `≥ len` untouched);
+/// - `dprobs_scratch: (t, t)` — workspace, overwritten;
+/// - `dout: (t, d)` — upstream gradient (rows `≥ len` not read);
+/// - `probs: (heads, t, t)` — saved by forward; `qkv: (t, 3·d)` — forward's input.
+///
+/// Per head, with `σ = 1/√dₕ`:
+/// `dV_h = Pᵀ·dO_h`, `dP = dO_h·V_hᵀ`, `dS_ij = P_ij·(dP_ij − Σ_k P_ik·dP_ik)`,
+/// `dQ_h = σ·dS·K_h`, `dK_h = σ·dSᵀ·Q_h`. Masked entries have `P = 0`, so `dS = 0` there.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward<T: Real>(
+    dqkv: &mut [T],
+    dprobs_scratch: &mut [T],
+    dout: &[T],
+    probs: &[T],
+    qkv: &[T],
+    len: usize,
+    dims: AttentionDims,
+) {
+    let t = dims.frames;
+    debug_assert!(
+        dims.heads > 0 && dims.d % dims.heads == 0,
+        "heads must divide d"
+    );
+    debug_assert!(len <= t, "len {len} > frames {t}");
+    debug_assert!(dqkv.len() >= t * 3 * dims.d && qkv.len() >= t * 3 * dims.d);
+    debug_assert!(dout.len() >= t * dims.d && probs.len() >= dims.probs_len());
+    debug_assert!(dprobs_scratch.len() >= dims.scratch_len());
+    if len == 0 {
+        return;
+    }
+    let scale = T::ONE / T::from_usize(dims.head_dim()).sqrt();
+    let s_view = dims.square_view(0, len);
+    for h in 0..dims.heads {
+        let p_h = &probs[h * t * t..(h + 1) * t * t];
+        let do_h = dims.head_view(h, len);
+        let q = dims.qkv_view(QkvPart::Q, h, len);
+        let k = dims.qkv_view(QkvPart::K, h, len);
+        let v = dims.qkv_view(QkvPart::V, h, len);
+
+        // dV_h += Pᵀ·dO_h: (len, len)ᵀ·(len, dₕ).
+        gemm_view(
+            dqkv,
+            v,
+            p_h,
+            s_view.transposed(),
+            dout,
+            do_h,
+            T::ONE,
+            T::ONE,
+        );
+
+        // dP = dO_h·V_hᵀ: (len, dₕ)·(dₕ, len), into the scratch.
+        let ds = &mut *dprobs_scratch;
+        gemm_view(ds, s_view, dout, do_h, qkv, v.transposed(), T::ONE, T::ZERO);
+
+        // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place; only the attended keys can be non-zero.
+        for i in 0..len {
+            let p_row = &p_h[i * t..i * t + len];
+            let ds_row = &mut ds[i * t..i * t + len];
+            let keys = dims.key_range(i, len);
+            let dot: T = keys.clone().map(|j| p_row[j] * ds_row[j]).sum();
+            for (g, &p) in ds_row.iter_mut().zip(p_row) {
+                *g = p * (*g - dot);
+            }
+        }
+
+        // dQ_h += σ·dS·K_h and dK_h += σ·dSᵀ·Q_h: (len, len)·(len, dₕ).
+        gemm_view(dqkv, q, ds, s_view, qkv, k, scale, T::ONE);
+        gemm_view(dqkv, k, ds, s_view.transposed(), qkv, q, scale, T::ONE);
+    }
+}
