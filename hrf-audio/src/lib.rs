@@ -1,2 +1,8 @@
 //! hrf audio: WAV → mono 16 kHz → log-Mel features; dataset loaders, protocols and metrics; the
 //! synthetic corpus.
+
+mod audio_error;
+pub mod resample;
+pub mod wav;
+
+pub use audio_error::AudioError;

@@ -1,0 +1,68 @@
+//! Errors of the audio front-end (WAV I/O → resampling → log-Mel → feature cache → CMVN).
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between a WAV file on disk and normalised log-Mel features.
+///
+/// Every variant that concerns a file names it, says what was wrong and, where there is one,
+/// what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    /// The file could not be opened or read at the OS level.
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file has zero bytes.
+    #[error("{} is empty (0 bytes); expected a RIFF/WAVE file", .path.display())]
+    EmptyFile { path: PathBuf },
+    /// The WAV header is valid but the data chunk holds no complete frame.
+    #[error("{} contains no audio samples; expected at least one frame", .path.display())]
+    NoSamples { path: PathBuf },
+    /// The bytes are not a RIFF/WAVE file at all.
+    #[error(
+        "{} is not a WAV file ({reason}); convert it to RIFF/WAVE PCM, \
+         e.g. `ffmpeg -i <in> -ac 1 -ar 16000 <out>.wav`",
+        .path.display()
+    )]
+    NotWav { path: PathBuf, reason: String },
+    /// The file ends before the sample data its header declares.
+    #[error("{} is truncated: {reason}; re-copy or re-export the file", .path.display())]
+    Truncated { path: PathBuf, reason: String },
+    /// A WAV encoding this crate does not decode (ADPCM, A-law, 64-bit float, …).
+    #[error(
+        "{} uses an unsupported WAV format ({reason}); supported are PCM 8/16/24/32-bit integer \
+         and 32-bit IEEE float, any channel count and sample rate",
+        .path.display()
+    )]
+    UnsupportedFormat { path: PathBuf, reason: String },
+    /// Writing a WAV file failed.
+    #[error("cannot write {}: {reason}", .path.display())]
+    Write { path: PathBuf, reason: String },
+    /// The resampler rejected the rates or failed internally.
+    #[error("cannot resample from {from_hz} Hz to {to_hz} Hz: {reason}")]
+    Resample {
+        from_hz: u32,
+        to_hz: u32,
+        reason: String,
+    },
+    /// A front-end configuration field is out of range or inconsistent with another field.
+    #[error("invalid front-end config: `{field}` {reason}")]
+    InvalidConfig { field: &'static str, reason: String },
+    /// The signal is shorter than one analysis window in snip-edges (Kaldi) framing.
+    #[error(
+        "signal of {samples} samples is shorter than one {needed}-sample analysis window; \
+         use centred framing or pad the audio"
+    )]
+    TooShort { samples: usize, needed: usize },
+    /// Feature extraction failed for one file of a corpus.
+    #[error("cannot extract features from {}: {source}", .path.display())]
+    InFile {
+        path: PathBuf,
+        source: Box<AudioError>,
+    },
+    /// The feature cache directory or a cache file could not be written.
+    #[error("feature cache {}: {reason}", .path.display())]
+    Cache { path: PathBuf, reason: String },
+}

@@ -1,0 +1,328 @@
+//! WAV input and output: the first stage of the front-end (file → mono f32 samples at 16 kHz).
+
+use crate::AudioError;
+use crate::resample::resample;
+use std::io::Cursor;
+use std::path::Path;
+
+/// The rate every model in hrf consumes.
+pub const TARGET_SAMPLE_RATE: u32 = 16_000;
+
+/// Decoded audio, downmixed to mono.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    /// (frames,) — mono samples in [-1, 1] (integer PCM is divided by 2^(bits−1)).
+    pub samples: Vec<f32>,
+    /// Samples per second.
+    pub sample_rate: u32,
+}
+
+/// Reads a WAV file: PCM 8/16/24/32-bit integer or 32-bit IEEE float, any channel count and
+/// sample rate. Channels are averaged into mono.
+///
+/// # Errors
+/// [`AudioError::Io`], [`AudioError::EmptyFile`], [`AudioError::NotWav`],
+/// [`AudioError::UnsupportedFormat`], [`AudioError::Truncated`] or [`AudioError::NoSamples`],
+/// each naming the file.
+pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio, AudioError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode_wav(&bytes, path)
+}
+
+/// Decodes WAV bytes already in memory; `path` is only used in error messages.
+///
+/// # Errors
+/// As [`read_wav`], except [`AudioError::Io`].
+pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
+    let path_buf = || path.to_path_buf();
+    if bytes.is_empty() {
+        return Err(AudioError::EmptyFile { path: path_buf() });
+    }
+    let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| match e {
+        hound::Error::FormatError(reason) => AudioError::NotWav {
+            path: path_buf(),
+            reason: reason.to_owned(),
+        },
+        // The bytes are in memory, so the only I/O failure is running out of them.
+        hound::Error::IoError(_) => AudioError::Truncated {
+            path: path_buf(),
+            reason: "the file ends inside the RIFF header".to_owned(),
+        },
+        hound::Error::Unsupported => AudioError::UnsupportedFormat {
+            path: path_buf(),
+            reason: "format tag is not PCM or IEEE float".to_owned(),
+        },
+        other => AudioError::NotWav {
+            path: path_buf(),
+            reason: other.to_string(),
+        },
+    })?;
+    let spec = reader.spec();
+    let unsupported = |reason: String| AudioError::UnsupportedFormat {
+        path: path_buf(),
+        reason,
+    };
+    if spec.channels == 0 {
+        return Err(unsupported("0 channels".to_owned()));
+    }
+    if spec.sample_rate == 0 {
+        return Err(unsupported("sample rate 0 Hz".to_owned()));
+    }
+    let channels = usize::from(spec.channels);
+    let declared = reader.len() as usize;
+
+    // (frames · channels,) — interleaved, scaled to [-1, 1].
+    let interleaved: Result<Vec<f32>, hound::Error> =
+        match (spec.sample_format, spec.bits_per_sample) {
+            (hound::SampleFormat::Float, 32) => reader.samples::<f32>().collect(),
+            (hound::SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => {
+                // Full scale is 2^(bits−1): i16 −32768 → −1.0. hound already maps unsigned 8-bit
+                // PCM to signed by subtracting 128.
+                let scale = 1.0 / f64::from(1u32 << (bits - 1)) as f32;
+                reader
+                    .samples::<i32>()
+                    .map(|s| s.map(|v| v as f32 * scale))
+                    .collect()
+            }
+            (format, bits) => {
+                return Err(unsupported(format!("{bits}-bit {format:?}")));
+            }
+        };
+    let interleaved = interleaved.map_err(|e| match e {
+        hound::Error::IoError(_) => AudioError::Truncated {
+            path: path_buf(),
+            reason: format!("the header declares {declared} samples but the data chunk ends early"),
+        },
+        other => AudioError::UnsupportedFormat {
+            path: path_buf(),
+            reason: other.to_string(),
+        },
+    })?;
+    let frames = interleaved.len() / channels;
+    if frames == 0 {
+        return Err(AudioError::NoSamples { path: path_buf() });
+    }
+    Ok(Audio {
+        samples: downmix(&interleaved[..frames * channels], channels),
+        sample_rate: spec.sample_rate,
+    })
+}
+
+/// Averages interleaved channels: `mono[t] = (1/C) Σ_c x[t·C + c]`.
+fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels == 1 {
+        return interleaved.to_vec();
+    }
+    let inv = 1.0 / channels as f32;
+    interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() * inv)
+        .collect()
+}
+
+/// Reads a WAV file and returns it as mono 16 kHz samples (resampling if needed).
+///
+/// # Errors
+/// As [`read_wav`], plus [`AudioError::Resample`] wrapped in [`AudioError::InFile`].
+pub fn load_mono_16k(path: impl AsRef<Path>) -> Result<Vec<f32>, AudioError> {
+    let path = path.as_ref();
+    let audio = read_wav(path)?;
+    resample(&audio.samples, audio.sample_rate, TARGET_SAMPLE_RATE).map_err(|e| {
+        AudioError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        }
+    })
+}
+
+/// Writes mono samples as a 16 kHz, 16-bit PCM WAV file.
+///
+/// Each sample is clipped to [-1, 1], scaled by 32767 and rounded to nearest (so ±1.0 maps to
+/// ±32767 and the encoding is symmetric); NaN is written as 0. Reading the file back with
+/// [`read_wav`] divides by 32768, so a round trip scales by 32767/32768 and quantises to 2⁻¹⁵.
+///
+/// # Errors
+/// [`AudioError::Write`] naming the file if it cannot be created or written.
+pub fn write_wav_16k(path: impl AsRef<Path>, samples: &[f32]) -> Result<(), AudioError> {
+    let path = path.as_ref();
+    let write_error = |e: hound::Error| AudioError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: TARGET_SAMPLE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).map_err(write_error)?;
+    for &x in samples {
+        // `as` saturates and maps NaN to 0.
+        let pcm = (x.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        writer.write_sample(pcm).map_err(write_error)?;
+    }
+    writer.finalize().map_err(write_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_int(path: &Path, bits: u16, channels: u16, rate: u32, frames: &[Vec<i32>]) {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: bits,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).expect("create");
+        for frame in frames {
+            for &s in frame {
+                match bits {
+                    8 => w.write_sample(s as i8).expect("write"),
+                    16 => w.write_sample(s as i16).expect("write"),
+                    _ => w.write_sample(s).expect("write"),
+                }
+            }
+        }
+        w.finalize().expect("finalize");
+    }
+
+    #[test]
+    fn reads_every_integer_depth_with_full_scale_mapping() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for bits in [8u16, 16, 24, 32] {
+            let full = 1i64 << (bits - 1);
+            let path = dir.path().join(format!("i{bits}.wav"));
+            // −full scale, half scale, zero.
+            let frames = vec![vec![(-full) as i32], vec![(full / 2) as i32], vec![0]];
+            write_int(&path, bits, 1, 8_000, &frames);
+            let audio = read_wav(&path).expect("read");
+            assert_eq!(audio.sample_rate, 8_000);
+            assert_eq!(audio.samples, vec![-1.0, 0.5, 0.0], "{bits}-bit");
+        }
+    }
+
+    #[test]
+    fn reads_float_and_downmixes_channels() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f32_3ch.wav");
+        let spec = hound::WavSpec {
+            channels: 3,
+            sample_rate: 48_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).expect("create");
+        for s in [0.3f32, 0.6, -0.3, 1.0, -1.0, 0.0] {
+            w.write_sample(s).expect("write");
+        }
+        w.finalize().expect("finalize");
+        let audio = read_wav(&path).expect("read");
+        assert_eq!(audio.sample_rate, 48_000);
+        assert_eq!(audio.samples.len(), 2);
+        assert!((audio.samples[0] - 0.2).abs() < 1e-7);
+        assert!(audio.samples[1].abs() < 1e-7);
+
+        let stereo = dir.path().join("i16_2ch.wav");
+        write_int(
+            &stereo,
+            16,
+            2,
+            16_000,
+            &[vec![16_384, -16_384], vec![8_192, 8_192]],
+        );
+        assert_eq!(read_wav(&stereo).expect("read").samples, vec![0.0, 0.25]);
+    }
+
+    #[test]
+    fn load_mono_16k_resamples() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("22k.wav");
+        let frames: Vec<Vec<i32>> = (0..2_205).map(|n| vec![(n % 50) * 100]).collect();
+        write_int(&path, 16, 1, 22_050, &frames);
+        assert_eq!(load_mono_16k(&path).expect("load").len(), 1_600);
+    }
+
+    #[test]
+    fn write_then_read_round_trips_and_clips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.wav");
+        write_wav_16k(&path, &[0.0, 0.5, -0.5, 1.5, -2.0, f32::NAN]).expect("write");
+        let audio = read_wav(&path).expect("read");
+        assert_eq!(audio.sample_rate, 16_000);
+        let s = 32_767.0 / 32_768.0;
+        let want = [0.0, 16_384.0 / 32_768.0, -16_384.0 / 32_768.0, s, -s, 0.0];
+        assert_eq!(audio.samples, want);
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_the_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |name: &str| dir.path().join(name);
+
+        std::fs::write(at("empty.wav"), b"").expect("write");
+        let e = read_wav(at("empty.wav")).expect_err("empty");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is empty (0 bytes); expected a RIFF/WAVE file",
+                at("empty.wav").display()
+            )
+        );
+
+        std::fs::write(at("text.wav"), b"path,label\nfoo.wav,neu\n").expect("write");
+        let e = read_wav(at("text.wav")).expect_err("not wav");
+        assert!(matches!(e, AudioError::NotWav { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{} is not a WAV file (", at("text.wav").display()))
+        );
+
+        // A valid 16-bit file cut in the middle of its data chunk.
+        let full = at("full.wav");
+        write_int(&full, 16, 1, 16_000, &vec![vec![1]; 1_000]);
+        let bytes = std::fs::read(&full).expect("read");
+        std::fs::write(at("cut.wav"), &bytes[..bytes.len() - 500]).expect("write");
+        let e = read_wav(at("cut.wav")).expect_err("truncated");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is truncated: the header declares 1000 samples but the data chunk ends early; \
+                 re-copy or re-export the file",
+                at("cut.wav").display()
+            )
+        );
+        std::fs::write(at("header.wav"), &bytes[..30]).expect("write");
+        assert!(matches!(
+            read_wav(at("header.wav")),
+            Err(AudioError::Truncated { .. })
+        ));
+
+        // Format tag 2 (MS ADPCM) is not decoded.
+        let mut adpcm = bytes.clone();
+        adpcm[20] = 2;
+        std::fs::write(at("adpcm.wav"), &adpcm).expect("write");
+        let e = read_wav(at("adpcm.wav")).expect_err("unsupported");
+        assert!(matches!(e, AudioError::UnsupportedFormat { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("adpcm.wav uses an unsupported WAV format")
+        );
+
+        // A header with an empty data chunk.
+        write_int(&at("silent.wav"), 16, 2, 16_000, &[]);
+        let e = read_wav(at("silent.wav")).expect_err("no samples");
+        assert!(matches!(e, AudioError::NoSamples { .. }), "{e}");
+
+        let e = read_wav(at("missing.wav")).expect_err("missing");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot read {}: ", at("missing.wav").display()))
+        );
+    }
+}
