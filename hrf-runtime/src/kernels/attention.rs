@@ -127,7 +127,7 @@ pub fn attention_forward<T: Real>(
 ) {
     let t = dims.frames;
     debug_assert!(
-        dims.heads > 0 && dims.d % dims.heads == 0,
+        dims.heads > 0 && dims.d.is_multiple_of(dims.heads),
         "heads must divide d"
     );
     debug_assert!(len <= t, "len {len} > frames {t}");
@@ -203,7 +203,7 @@ pub fn attention_backward<T: Real>(
 ) {
     let t = dims.frames;
     debug_assert!(
-        dims.heads > 0 && dims.d % dims.heads == 0,
+        dims.heads > 0 && dims.d.is_multiple_of(dims.heads),
         "heads must divide d"
     );
     debug_assert!(len <= t, "len {len} > frames {t}");
