@@ -1,1 +1,231 @@
-//! TODO(dropout)
+//! Inverted dropout at training time, with a counter-based mask: every dropout site of the
+//! encoder (attention output, FFN, residual branches).
+//!
+//! Element `i` is kept iff `u(seed, step, site, offset + i) ≥ p`, where `u ∈ [0, 1)` is a hash of
+//! its coordinates (SplitMix64 used as a counter-based generator), and a kept element is scaled
+//! by `1/(1 − p)` so that `E[out] = inp`. Nothing is saved: backward regenerates the same mask
+//! from the same [`DropoutKey`]. Because the mask depends only on coordinates, never on call
+//! order, results are identical whatever thread processes which utterance, and f32 and f64 see
+//! the same mask.
+//!
+//! Layout: `out`, `inp`, `dinp`, `dout`: flat buffers of equal length (any shape, e.g.
+//! `(rows, d)` of one utterance); `offset` is the index of the buffer's first element in the
+//! site's whole batch buffer, so splitting a batch across threads does not change the mask.
+
+use crate::real::Real;
+
+/// Everything that determines a dropout mask.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropoutKey {
+    /// Drop probability `p ∈ [0, 1]`. `p = 0` is the identity; `p = 1` zeroes everything.
+    pub p: f64,
+    /// The training run's seed.
+    pub seed: u64,
+    /// Optimizer step (a new mask every step).
+    pub step: u64,
+    /// Which dropout site in the model (a distinct id per call site, so that two sites in the
+    /// same step draw independent masks).
+    pub site: u64,
+    /// Index of this buffer's first element within the site's batch buffer.
+    pub offset: u64,
+}
+
+/// SplitMix64's increment (2⁶⁴/φ).
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function: a bijective 64-bit mixer.
+#[inline(always)]
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl DropoutKey {
+    /// The per-call stream: SplitMix64 state seeded by `(seed, step, site)`; element `j` then
+    /// draws `mix64(base + (j + 1)·γ)`, SplitMix64's `j`-th output.
+    fn stream_base(&self) -> u64 {
+        mix64(
+            self.seed
+                ^ mix64(
+                    self.step.wrapping_add(GOLDEN_GAMMA)
+                        ^ mix64(self.site.wrapping_mul(GOLDEN_GAMMA)),
+                ),
+        )
+    }
+
+    /// Keep iff the top 53 bits of the hash, read as `u ∈ [0, 1)`, are `≥ p`: compared as
+    /// integers so the mask does not depend on `T`.
+    fn threshold(&self) -> u64 {
+        let p = self.p.clamp(0.0, 1.0);
+        (p * (1u64 << 53) as f64) as u64
+    }
+
+    /// Whether buffer element `i` is kept (exposed for tests and the reference implementation).
+    pub fn keeps(&self, i: usize) -> bool {
+        keep(
+            self.stream_base(),
+            self.offset.wrapping_add(i as u64),
+            self.threshold(),
+        )
+    }
+
+    /// `1/(1 − p)`, or 0 when everything is dropped.
+    fn scale<T: Real>(&self) -> T {
+        if self.p >= 1.0 {
+            T::ZERO
+        } else {
+            T::from_f64(1.0 / (1.0 - self.p.max(0.0)))
+        }
+    }
+}
+
+#[inline(always)]
+fn keep(base: u64, index: u64, threshold: u64) -> bool {
+    let h = mix64(base.wrapping_add(index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)));
+    (h >> 11) >= threshold
+}
+
+/// `out[i] = inp[i]/(1 − p)` if element `i` is kept, else 0 (overwrites `out`).
+///
+/// Shapes: `out, inp`: same length.
+pub fn dropout_forward<T: Real>(out: &mut [T], inp: &[T], key: DropoutKey) {
+    debug_assert_eq!(out.len(), inp.len(), "dropout_forward: out and inp lengths");
+    if key.p <= 0.0 {
+        out.copy_from_slice(inp);
+        return;
+    }
+    let (base, threshold, scale) = (key.stream_base(), key.threshold(), key.scale::<T>());
+    for (i, (y, &x)) in out.iter_mut().zip(inp).enumerate() {
+        let index = key.offset.wrapping_add(i as u64);
+        *y = if keep(base, index, threshold) {
+            x * scale
+        } else {
+            T::ZERO
+        };
+    }
+}
+
+/// Backward of [`dropout_forward`] with the same `key`: `dinp[i] += dout[i]/(1 − p)` where kept.
+/// Accumulates into `dinp`.
+///
+/// Shapes: `dinp, dout`: same length.
+pub fn dropout_backward<T: Real>(dinp: &mut [T], dout: &[T], key: DropoutKey) {
+    debug_assert_eq!(
+        dinp.len(),
+        dout.len(),
+        "dropout_backward: dinp and dout lengths"
+    );
+    if key.p <= 0.0 {
+        for (dx, &dy) in dinp.iter_mut().zip(dout) {
+            *dx += dy;
+        }
+        return;
+    }
+    let (base, threshold, scale) = (key.stream_base(), key.threshold(), key.scale::<T>());
+    for (i, (dx, &dy)) in dinp.iter_mut().zip(dout).enumerate() {
+        if keep(base, key.offset.wrapping_add(i as u64), threshold) {
+            *dx += dy * scale;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::testing::{Rng, check_gradient, dot};
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Relative tolerance of the f64 finite-difference check (dropout is linear in `inp`).
+    const DROPOUT_GRAD_TOL: f64 = 1e-8;
+
+    const KEY: DropoutKey = DropoutKey {
+        p: 0.3,
+        seed: 42,
+        step: 7,
+        site: 3,
+        offset: 0,
+    };
+
+    fn forward(x: &[f64], key: DropoutKey) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        dropout_forward(&mut y, x, key);
+        y
+    }
+
+    #[test]
+    fn dropout_keeps_about_one_minus_p_and_scales_kept() {
+        let n = 20_000;
+        let x = vec![1.0f64; n];
+        let y = forward(&x, KEY);
+        let kept = y.iter().filter(|&&v| v != 0.0).count();
+        // Binomial(20000, 0.7): σ ≈ 65, so ±400 is > 6σ.
+        assert!((kept as i64 - 14_000).abs() < 400, "kept {kept} of {n}");
+        assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-12));
+        let mean = y.iter().sum::<f64>() / n as f64;
+        assert!(
+            (mean - 1.0).abs() < 0.03,
+            "inverted scaling keeps the mean: {mean}"
+        );
+    }
+
+    #[test]
+    fn dropout_mask_depends_only_on_coordinates() {
+        let mut rng = Rng::new(41);
+        let x = rng.vec(64, 1.0);
+        let whole = forward(&x, KEY);
+        // Same mask when the buffer is processed in two chunks with offsets (as two threads would).
+        let first = forward(&x[..24], KEY);
+        let second = forward(&x[24..], DropoutKey { offset: 24, ..KEY });
+        assert_eq!(whole, [first, second].concat());
+        // f32 sees the same mask.
+        let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut yf = vec![0f32; x.len()];
+        dropout_forward(&mut yf, &xf, KEY);
+        assert!(
+            yf.iter()
+                .zip(&whole)
+                .all(|(a, b)| (*a == 0.0) == (*b == 0.0))
+        );
+        assert!(
+            whole
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| (v != 0.0) == KEY.keeps(i))
+        );
+        // A different step, site or seed draws a different mask.
+        for other in [
+            DropoutKey { step: 8, ..KEY },
+            DropoutKey { site: 4, ..KEY },
+            DropoutKey { seed: 43, ..KEY },
+        ] {
+            assert_ne!(forward(&x, other), whole, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn dropout_edge_probabilities() {
+        let x = [1.0f64, -2.0, 3.0];
+        assert_eq!(forward(&x, DropoutKey { p: 0.0, ..KEY }), x);
+        assert_eq!(forward(&x, DropoutKey { p: 1.0, ..KEY }), [0.0; 3]);
+        let mut dx = [1.0f64; 3];
+        dropout_backward(&mut dx, &x, DropoutKey { p: 1.0, ..KEY });
+        assert_eq!(dx, [1.0; 3]);
+    }
+
+    #[test]
+    fn dropout_backward_matches_finite_differences() {
+        let mut rng = Rng::new(43);
+        let mut x = rng.vec(16, 1.0);
+        let up = rng.vec(16, 1.0);
+        let seed = rng.vec(16, 1.0);
+        let mut dx = seed.clone();
+        dropout_backward(&mut dx, &up, KEY);
+        let dx: Vec<f64> = dx.iter().zip(&seed).map(|(a, s)| a - s).collect();
+        check_gradient("dropout dinp", &mut x, &dx, DROPOUT_GRAD_TOL, |x| {
+            dot(&up, &forward(x, KEY))
+        });
+    }
+}
