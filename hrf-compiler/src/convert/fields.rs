@@ -1,0 +1,291 @@
+//! Stage 1 (conversion helpers): reading maps and scalars of a `Node` tree with unknown-field,
+//! missing-field, duplicate-field and wrong-type errors.
+
+use crate::ast::{DimExpr, Spanned};
+use crate::diagnostics::Diagnostics;
+use crate::expr;
+use crate::node::{Key, Node, NodeKind, Span};
+use crate::suggest::closest;
+
+/// The fields of one spec map, already checked for unknown and duplicate keys.
+pub(crate) struct Fields<'a> {
+    what: &'a str,
+    owner: Span,
+    entries: &'a [(Key, Node)],
+}
+
+/// How a node is described in "found …" messages.
+pub(crate) fn describe(node: &Node) -> String {
+    match &node.kind {
+        NodeKind::Map(_) => "a map".into(),
+        NodeKind::Seq(_) => "a list".into(),
+        NodeKind::Scalar(s) => format!("`{}`", s.text),
+        NodeKind::Null => "nothing".into(),
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// Opens `node` as the map called `what`; `owner` is where "missing field" errors point
+    /// (the key that introduced the map). Reports unknown and duplicate keys. A null node reads
+    /// as an empty map, so its required fields are reported as missing.
+    pub(crate) fn open(
+        node: &'a Node,
+        what: &'a str,
+        owner: &Span,
+        allowed: &[&str],
+        diags: &mut Diagnostics,
+    ) -> Option<Self> {
+        let entries: &'a [(Key, Node)] = match &node.kind {
+            NodeKind::Map(entries) => entries,
+            NodeKind::Null => &[],
+            _ => {
+                diags
+                    .error(
+                        &node.span,
+                        format!("`{what}` must be a map of fields, found {}", describe(node)),
+                    )
+                    .help(format!(
+                        "write `{what}: {{ {}: … }}`",
+                        allowed.first().copied().unwrap_or("…")
+                    ));
+                return None;
+            }
+        };
+        for (i, (key, _)) in entries.iter().enumerate() {
+            if entries[..i].iter().any(|(k, _)| k.name == key.name) {
+                diags
+                    .error(
+                        &key.span,
+                        format!("field `{}` is given twice in `{what}`", key.name),
+                    )
+                    .help("keep only one of them");
+            } else if !allowed.contains(&key.name.as_str()) {
+                unknown_field(&key.name, &key.span, what, allowed, diags);
+            }
+        }
+        Some(Self {
+            what,
+            owner: owner.clone(),
+            entries,
+        })
+    }
+
+    /// The first entry named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&'a (Key, Node)> {
+        self.entries.iter().find(|(k, _)| k.name == name)
+    }
+
+    pub(crate) fn required(
+        &self,
+        name: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&'a (Key, Node)> {
+        let found = self.get(name);
+        if found.is_none() {
+            diags
+                .error(
+                    &self.owner,
+                    format!("missing field `{name}` in `{}`", self.what),
+                )
+                .help(format!("add `{name}: {example}`"));
+        }
+        found
+    }
+}
+
+fn unknown_field(name: &str, span: &Span, what: &str, allowed: &[&str], diags: &mut Diagnostics) {
+    if name == "hrf" {
+        diags
+            .error(span, format!("`hrf` is not allowed in `{what}`: HRF expands FFNs only"))
+            .help("move it into the block's `ffn:` map, e.g. `ffn: { hidden: ffn, hrf: { expand: 4 } }`");
+        return;
+    }
+    let message = format!("unknown field `{name}` in `{what}`");
+    match closest(name, allowed) {
+        Some(best) => diags
+            .error(span, message)
+            .help(format!("did you mean `{best}`?")),
+        None => diags
+            .error(span, message)
+            .help(format!("expected one of: {}", allowed.join(", "))),
+    };
+}
+
+/// An integer field: a literal or a dim expression. Parse errors point inside the scalar.
+pub(crate) fn dim(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<DimExpr> {
+    let (key, node) = entry;
+    match &node.kind {
+        NodeKind::Scalar(s) => {
+            let parsed = match expr::parse(&s.text) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    let span = node.span.within(s, e.start, e.len);
+                    let b = diags.error(&span, e.message);
+                    if let Some(h) = e.help {
+                        b.help(h);
+                    }
+                    None
+                }
+            };
+            Some(DimExpr {
+                expr: parsed,
+                scalar: s.clone(),
+                span: node.span.clone(),
+            })
+        }
+        _ => {
+            let at = if node.span.is_real() {
+                &node.span
+            } else {
+                &key.span
+            };
+            diags
+                .error(
+                    at,
+                    format!(
+                        "`{}` must be an integer or a dim expression, found {}",
+                        key.name,
+                        describe(node)
+                    ),
+                )
+                .help(format!(
+                    "write e.g. `{}: 64` or `{}: 4 * d`",
+                    key.name, key.name
+                ));
+            None
+        }
+    }
+}
+
+/// A plain text field (a name).
+pub(crate) fn text(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let (key, node) = entry;
+    match &node.kind {
+        NodeKind::Scalar(s) => Some(Spanned {
+            value: s.text.clone(),
+            span: node.span.clone(),
+        }),
+        _ => {
+            let at = if node.span.is_real() {
+                &node.span
+            } else {
+                &key.span
+            };
+            diags.error(
+                at,
+                format!("`{}` must be a name, found {}", key.name, describe(node)),
+            );
+            None
+        }
+    }
+}
+
+/// One of a fixed set of words (`relu`, `swish`, …); unknown words get a "did you mean".
+pub(crate) fn word<T: Copy>(
+    entry: &(Key, Node),
+    kind: &str,
+    choices: &[(&str, T)],
+    diags: &mut Diagnostics,
+) -> Option<Spanned<T>> {
+    let s = text(entry, diags)?;
+    if let Some((_, v)) = choices.iter().find(|(w, _)| *w == s.value) {
+        return Some(Spanned {
+            value: *v,
+            span: s.span,
+        });
+    }
+    let words: Vec<&str> = choices.iter().map(|(w, _)| *w).collect();
+    let help = match closest(&s.value, &words) {
+        Some(best) => format!(
+            "did you mean `{best}`? (expected one of: {})",
+            words.join(", ")
+        ),
+        None => format!("expected one of: {}", words.join(", ")),
+    };
+    diags
+        .error(&s.span, format!("unknown {kind} `{}`", s.value))
+        .help(help);
+    None
+}
+
+/// `true` / `false`.
+pub(crate) fn boolean(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Spanned<bool>> {
+    let (key, node) = entry;
+    if let NodeKind::Scalar(s) = &node.kind
+        && !s.quoted
+    {
+        match s.text.as_str() {
+            "true" => {
+                return Some(Spanned {
+                    value: true,
+                    span: node.span.clone(),
+                });
+            }
+            "false" => {
+                return Some(Spanned {
+                    value: false,
+                    span: node.span.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let at = if node.span.is_real() {
+        &node.span
+    } else {
+        &key.span
+    };
+    diags
+        .error(
+            at,
+            format!(
+                "`{}` must be `true` or `false`, found {}",
+                key.name,
+                describe(node)
+            ),
+        )
+        .help(format!(
+            "write `{}: true` or `{}: false`",
+            key.name, key.name
+        ));
+    None
+}
+
+/// A probability in [0, 1).
+pub(crate) fn probability(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Spanned<f64>> {
+    let (key, node) = entry;
+    if let NodeKind::Scalar(s) = &node.kind
+        && let Ok(v) = s.text.trim().parse::<f64>()
+    {
+        if (0.0..1.0).contains(&v) {
+            return Some(Spanned {
+                value: v,
+                span: node.span.clone(),
+            });
+        }
+        diags
+            .error(
+                &node.span,
+                format!("`{}` = {} is outside [0, 1)", key.name, s.text),
+            )
+            .help("a dropout probability like 0.1");
+        return None;
+    }
+    let at = if node.span.is_real() {
+        &node.span
+    } else {
+        &key.span
+    };
+    diags
+        .error(
+            at,
+            format!(
+                "`{}` must be a number in [0, 1), found {}",
+                key.name,
+                describe(node)
+            ),
+        )
+        .help(format!("write e.g. `{}: 0.1`", key.name));
+    None
+}

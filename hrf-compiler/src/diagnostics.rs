@@ -1,0 +1,186 @@
+//! Diagnostics shared by every compiler stage: located errors, collected in source order, rendered
+//! rustc-style for YAML (`--> path:line:col`, the source line, a caret, `= help:`).
+
+use std::fmt::Write as _;
+
+use crate::node::{Scalar, Span};
+
+/// One located error.
+///
+/// For YAML input `span` is `Span::Text`; for `model!` input it is `Span::Tokens` (turn it into a
+/// `syn::Error` at `first`). `label` is the short text under the caret (defaults to `message`);
+/// `help` is a suggested fix, rendered as `= help: …`.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub message: String,
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+/// Every error a compile produced, in the order the stages found them (source order within a
+/// stage). Never empty when returned as `Err`.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+/// Builder returned by [`Diagnostics::error`] so a help line can be chained on.
+pub struct DiagnosticBuilder<'a> {
+    diagnostic: &'a mut Diagnostic,
+}
+
+impl DiagnosticBuilder<'_> {
+    /// Adds the `= help:` line.
+    pub fn help(self, help: impl Into<String>) -> Self {
+        self.diagnostic.help = Some(help.into());
+        self
+    }
+
+    /// Replaces the text under the caret (the header still shows the message).
+    pub fn label(self, label: impl Into<String>) -> Self {
+        self.diagnostic.label = Some(label.into());
+        self
+    }
+}
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error at `span`; chain `.help(…)` to suggest a fix.
+    pub fn error(&mut self, span: &Span, message: impl Into<String>) -> DiagnosticBuilder<'_> {
+        self.items.push(Diagnostic {
+            span: span.clone(),
+            message: message.into(),
+            label: None,
+            help: None,
+        });
+        let last = self.items.len() - 1;
+        DiagnosticBuilder {
+            diagnostic: &mut self.items[last],
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    /// `Err(self)` when any error was recorded, so a stage can end with `diags.finish()?`.
+    pub fn finish(self) -> Result<(), Diagnostics> {
+        if self.items.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Renders every diagnostic rustc-style against the YAML `source` read from `path`:
+    ///
+    /// ```text
+    /// error: heads = 5 does not divide d = 64
+    /// --> specs/bad.yaml:7:12
+    ///   |
+    /// 7 |     heads: 5
+    ///   |            ^ heads = 5 does not divide d = 64
+    ///   = help: try heads = 4 or 8
+    /// ```
+    ///
+    /// Diagnostics are separated by a blank line. A span that is not `Span::Text` renders the
+    /// header and help only.
+    pub fn render(&self, path: &str, source: &str) -> String {
+        let mut out = String::new();
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            render_one(&mut out, d, path, source);
+        }
+        out
+    }
+}
+
+fn render_one(out: &mut String, d: &Diagnostic, path: &str, source: &str) {
+    let _ = writeln!(out, "error: {}", d.message);
+    let label = d.label.as_deref().unwrap_or(&d.message);
+    let mut gutter = 1;
+    if let Span::Text {
+        offset,
+        len,
+        line,
+        col,
+    } = d.span
+    {
+        let line_text = source.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let line_no = line.to_string();
+        gutter = line_no.len();
+        let pad = " ".repeat(gutter);
+        // Carets cover the span's characters on its first line (at least one).
+        let start_char = col.saturating_sub(1);
+        let span_text = source.get(offset..offset.saturating_add(len)).unwrap_or("");
+        let span_chars = span_text.lines().next().unwrap_or("").chars().count();
+        let line_chars = line_text.chars().count();
+        let carets = span_chars.min(line_chars.saturating_sub(start_char)).max(1);
+        let _ = writeln!(out, "--> {path}:{line}:{col}");
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{line_no} | {line_text}");
+        let _ = writeln!(
+            out,
+            "{pad} | {}{} {label}",
+            " ".repeat(start_char),
+            "^".repeat(carets)
+        );
+    } else {
+        let _ = writeln!(out, "--> {path}");
+    }
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "{} = help: {help}", " ".repeat(gutter));
+    }
+}
+
+impl Span {
+    /// The span of bytes `start..start + len` inside `scalar`'s text, when `self` is that
+    /// scalar's span. For YAML, offsets within a single-line scalar map one-to-one to columns;
+    /// for `model!` input the token covering `start` is taken from `scalar.pieces`. Falls back to
+    /// the whole scalar when the text spans lines or has no pieces.
+    pub fn within(&self, scalar: &Scalar, start: usize, len: usize) -> Span {
+        match self {
+            Span::Text {
+                offset, line, col, ..
+            } => {
+                if scalar.text.contains('\n') {
+                    return self.clone();
+                }
+                let prefix = scalar.text.get(..start).unwrap_or("");
+                Span::Text {
+                    offset: offset + start,
+                    len: len.max(1),
+                    line: *line,
+                    col: col + prefix.chars().count(),
+                }
+            }
+            Span::Tokens { .. } => match scalar.pieces.iter().rev().find(|(at, _)| *at <= start) {
+                Some((_, token)) => Span::Tokens {
+                    first: *token,
+                    last: *token,
+                },
+                None => self.clone(),
+            },
+            Span::Synthetic => Span::Synthetic,
+        }
+    }
+
+    /// `true` for spans that point at real source.
+    pub fn is_real(&self) -> bool {
+        !matches!(self, Span::Synthetic)
+    }
+}
