@@ -64,10 +64,10 @@ pub struct BatchNormRef<'a> {
     pub beta: &'a [f32],
     /// (c) — running mean μ.
     pub running_mean: &'a [f32],
-    /// (c) — running (biased, as PyTorch) variance σ².
+    /// (c) — running variance σ² (as `kernels/batch_norm.rs` keeps it).
     pub running_var: &'a [f32],
     /// ε added to σ² under the square root.
-    pub eps: f32,
+    pub eps: f64,
 }
 
 /// A folded conv1d: same layout as [`ConvRef`], bias always present.
@@ -110,7 +110,7 @@ pub fn fold_batch_norm_into_conv(
     let mut weight = Vec::with_capacity(conv.weight.len());
     let mut bias = Vec::with_capacity(c);
     for co in 0..c {
-        let denom = bn.running_var[co] as f64 + bn.eps as f64;
+        let denom = bn.running_var[co] as f64 + bn.eps;
         if !(denom > 0.0 && denom.is_finite()) {
             return Err(FoldError::InvalidValue {
                 fold: FOLD,
@@ -152,7 +152,8 @@ mod tests {
             .enumerate()
             .map(|(i, &v)| {
                 let ch = i % c;
-                bn.gamma[ch] * (v - bn.running_mean[ch]) / (bn.running_var[ch] + bn.eps).sqrt()
+                bn.gamma[ch] * (v - bn.running_mean[ch])
+                    / (bn.running_var[ch] + bn.eps as f32).sqrt()
                     + bn.beta[ch]
             })
             .collect()

@@ -14,6 +14,8 @@ pub mod hrf_into_ffn;
 pub mod layer_norm_into_linear;
 #[cfg(test)]
 mod reference;
+#[cfg(test)]
+mod with_runtime_kernels;
 
 pub use batch_norm_into_conv::{BatchNormRef, ConvRef, FoldedConv, fold_batch_norm_into_conv};
 pub use feature_stats_into_input::{
