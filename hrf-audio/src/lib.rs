@@ -2,6 +2,8 @@
 //! synthetic corpus.
 
 mod audio_error;
+pub mod datasets;
+pub mod metrics;
 pub mod resample;
 pub mod wav;
 

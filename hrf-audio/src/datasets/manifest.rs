@@ -1,0 +1,167 @@
+//! Data stage 0, generic manifest: CSV `path,label,speaker[,session]` (paths relative to the
+//! manifest) → utterances; leave-one-session-out with a session column, else speaker folds.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::csv_row::split_row;
+use super::{
+    DataError, Dataset, DatasetBuilder, Evaluation, Protocol, ProtocolKind, SPEAKER_FOLDS,
+    Utterance, read_text,
+};
+
+/// Loads the manifest at `path`. A first line `path,label,speaker[,session]` (any case) is a
+/// header and optional; fields may be quoted. The column count (3 or 4) is fixed by the header
+/// or the first row; rows with another count, empty fields, duplicate paths or missing WAVs
+/// are skipped with a reason. `classes = None` uses the sorted distinct labels of the usable
+/// rows; a given list keeps its order and counts other labels as excluded.
+pub fn load_manifest(path: &Path, classes: Option<&[String]>) -> Result<Dataset, DataError> {
+    load_manifest_as("manifest", path, classes, "")
+}
+
+/// One usable manifest row before labels are mapped to class indices.
+struct Row {
+    id: String,
+    wav: PathBuf,
+    label: String,
+    speaker: String,
+    session: Option<String>,
+}
+
+/// [`load_manifest`] under another dataset name (`synth`), with `hint` appended to the
+/// missing-file error.
+pub(crate) fn load_manifest_as(
+    kind: &'static str,
+    path: &Path,
+    classes: Option<&[String]>,
+    hint: &'static str,
+) -> Result<Dataset, DataError> {
+    if !path.is_file() {
+        return Err(DataError::MissingManifest {
+            kind,
+            path: path.to_path_buf(),
+            hint,
+        });
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let text = read_text(path)?;
+    let mut builder = DatasetBuilder::with_classes(kind, path, Vec::new());
+    // (column count, line that fixed it)
+    let mut columns: Option<(usize, usize)> = None;
+    let mut first_line_of: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::new();
+    for (line_index, line) in text.lines().enumerate() {
+        let line_number = line_index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let location = format!("{}:{line_number}", path.display());
+        let fields = match split_row(line, ',') {
+            Ok(fields) => fields,
+            Err(reason) => {
+                builder.skip(location, reason);
+                continue;
+            }
+        };
+        let is_header = columns.is_none()
+            && fields.len() >= 2
+            && fields[0].eq_ignore_ascii_case("path")
+            && fields[1].eq_ignore_ascii_case("label");
+        let expected = match columns {
+            Some((count, _)) => count,
+            None if matches!(fields.len(), 3 | 4) => {
+                columns = Some((fields.len(), line_number));
+                fields.len()
+            }
+            None => {
+                builder.skip(
+                    location,
+                    format!(
+                        "{} fields; a manifest row is path,label,speaker[,session]",
+                        fields.len()
+                    ),
+                );
+                continue;
+            }
+        };
+        if is_header {
+            continue;
+        }
+        if fields.len() != expected {
+            let since = columns.map_or(line_number, |(_, line)| line);
+            builder.skip(
+                location,
+                format!(
+                    "{} fields, expected {expected} as set by line {since}",
+                    fields.len()
+                ),
+            );
+            continue;
+        }
+        if let Some(empty) = ["path", "label", "speaker", "session"]
+            .iter()
+            .zip(&fields)
+            .find(|(_, value)| value.is_empty())
+        {
+            builder.skip(location, format!("empty {} field", empty.0));
+            continue;
+        }
+        if let Some(first) = first_line_of.get(&fields[0]) {
+            builder.skip(
+                location,
+                format!("duplicate path `{}` (first on line {first})", fields[0]),
+            );
+            continue;
+        }
+        first_line_of.insert(fields[0].clone(), line_number);
+        let wav = base.join(&fields[0]);
+        if !wav.is_file() {
+            builder.skip(location, format!("missing WAV {}", wav.display()));
+            continue;
+        }
+        let mut fields = fields.into_iter();
+        let (id, label, speaker) = (
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        );
+        rows.push(Row {
+            id,
+            wav,
+            label,
+            speaker,
+            session: fields.next(),
+        });
+    }
+
+    builder.classes = match classes {
+        Some(given) => given.to_vec(),
+        None => rows
+            .iter()
+            .map(|r| r.label.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    for row in rows {
+        match builder.class_index(&row.label) {
+            Some(label) => builder.push(Utterance {
+                id: row.id,
+                path: row.wav,
+                label,
+                speaker: row.speaker,
+                group: row.session,
+                segment: None,
+            }),
+            None => builder.exclude(&row.label),
+        }
+    }
+    let kind = match columns {
+        Some((4, _)) => ProtocolKind::LeaveOneGroupOut,
+        _ => ProtocolKind::SpeakerFolds { k: SPEAKER_FOLDS },
+    };
+    Ok(builder.finish(Protocol {
+        kind,
+        evaluation: Evaluation::PerUtterance,
+    }))
+}

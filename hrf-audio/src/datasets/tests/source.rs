@@ -1,0 +1,102 @@
+//! `--data <kind>:<path>` parsing and dispatch.
+
+use std::path::PathBuf;
+
+use super::fake_tree::FakeTree;
+use crate::datasets::{DEFAULT_SYNTH_MANIFEST, DataKind, DataSource};
+
+#[test]
+fn parses_every_kind() {
+    let cases = [
+        (
+            "iemocap:/data/IEMOCAP_full_release",
+            DataKind::Iemocap,
+            "/data/IEMOCAP_full_release",
+        ),
+        ("m3ed:/data/M3ED", DataKind::M3ed, "/data/M3ED"),
+        ("daic-woz:/data/daic", DataKind::DaicWoz, "/data/daic"),
+        ("ravdess:rav", DataKind::Ravdess, "rav"),
+        ("crema-d:/c", DataKind::CremaD, "/c"),
+        ("emodb:./emo db", DataKind::Emodb, "./emo db"),
+        (
+            "manifest:path/to/manifest.csv",
+            DataKind::Manifest,
+            "path/to/manifest.csv",
+        ),
+        ("synth", DataKind::Synth, DEFAULT_SYNTH_MANIFEST),
+        (
+            "synth:out/corpus",
+            DataKind::Synth,
+            "out/corpus/manifest.csv",
+        ),
+        ("synth:out/my.csv", DataKind::Synth, "out/my.csv"),
+        // Only the first colon separates the kind.
+        (
+            "manifest:C:/data/m.csv",
+            DataKind::Manifest,
+            "C:/data/m.csv",
+        ),
+    ];
+    for (text, kind, path) in cases {
+        let source: DataSource = text.parse().unwrap();
+        assert_eq!(
+            source,
+            DataSource {
+                kind,
+                path: PathBuf::from(path)
+            },
+            "{text}"
+        );
+    }
+    assert_eq!(
+        DataSource::parse("crema-d:/c").unwrap().to_string(),
+        "crema-d:/c"
+    );
+}
+
+#[test]
+fn unknown_kinds_and_missing_paths_are_explained() {
+    assert_eq!(
+        DataSource::parse("timit:/data").unwrap_err().to_string(),
+        "unknown data kind `timit`; valid kinds: iemocap:<path>, m3ed:<path>, daic-woz:<path>, \
+         ravdess:<path>, crema-d:<path>, emodb:<path>, manifest:<path>, synth"
+    );
+    assert_eq!(
+        DataSource::parse("iemocap").unwrap_err().to_string(),
+        "invalid --data `iemocap`: `iemocap` needs a path: --data iemocap:<path>"
+    );
+    assert_eq!(
+        DataSource::parse("manifest:").unwrap_err().to_string(),
+        "invalid --data `manifest:`: `manifest` needs a path: --data manifest:<path>"
+    );
+}
+
+#[test]
+fn loads_through_the_matching_loader() {
+    let tree = FakeTree::new("source");
+    tree.touch(&["corpus/a.wav", "corpus/b.wav"]);
+    tree.file("corpus/manifest.csv", "a.wav,x,s1\nb.wav,y,s2\n");
+    let synth = DataSource::parse(&format!("synth:{}", tree.path("corpus").display())).unwrap();
+    let data = synth.load().unwrap();
+    assert_eq!((data.name.as_str(), data.utterances.len()), ("synth", 2));
+
+    let missing = DataSource::parse(&format!("synth:{}", tree.path("nothing").display())).unwrap();
+    assert_eq!(
+        missing.load().unwrap_err().to_string(),
+        format!(
+            "manifest file {} does not exist; pass --data synth:<path to manifest.csv> (generate it with `hrf synth`)",
+            tree.path("nothing/manifest.csv").display()
+        )
+    );
+    let iemocap = DataSource::parse(&format!("iemocap:{}", tree.path("corpus").display())).unwrap();
+    assert_eq!(
+        iemocap
+            .load_with_classes(Some(&["x".to_owned()]))
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "invalid --data `iemocap:{}`: the iemocap class set is fixed; a class list applies only to manifest and synth",
+            tree.path("corpus").display()
+        )
+    );
+}
