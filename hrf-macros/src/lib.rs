@@ -1,10 +1,33 @@
-//! `model! { … }`: a thin shim that hands its tokens to hrf-compiler.
+//! `model! { … }`: the proc-macro shim in front of hrf-compiler's inline front-end.
+//!
+//! All parsing, checking and code generation lives in `hrf_compiler::frontend::tokens`, where it
+//! is tested without a compiler in the loop; this crate only converts between `proc_macro` and
+//! `proc_macro2` token streams.
 
 use proc_macro::TokenStream;
 
-/// Declares a model inline. See the spec language in the hrf README.
+/// Declares a model inline, in the same language as the YAML specs (see `specs/`):
+///
+/// ```ignore
+/// hrf_runtime::model! {
+///     name: ConformerLightHrf,
+///     input: { features: 64, max_frames: 600 },
+///     dims: { d: 64, heads: 4, ffn: 4 * d },
+///     frontend: { conv_subsample: { layers: 2, channels: d, kernel: 3, stride: 2 } },
+///     encoder: [
+///         { repeat: 4, block: conformer,
+///           ffn: { hidden: ffn, act: swish, hrf: { expand: 4 } },
+///           attention: { heads: heads }, conv: { kernel: 15 } },
+///     ],
+///     pool: mean,
+///     classes: [neutral, angry, happy, sad],
+/// }
+/// ```
+///
+/// expands to `pub mod conformer_light_hrf { pub const D: usize = 64; … pub const CLASSES:
+/// [&str; 4] = [...]; }`. Every mistake in the spec is a compile error at the token that
+/// caused it.
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
-    let _ = input;
-    quote::quote!(compile_error!("model! is not implemented yet");).into()
+    hrf_compiler::frontend::tokens::expand_model(input.into()).into()
 }
