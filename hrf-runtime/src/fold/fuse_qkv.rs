@@ -40,7 +40,7 @@ pub fn fuse_qkv(
         }
     }
     let d = q.out;
-    if heads == 0 || d % heads != 0 {
+    if heads == 0 || !d.is_multiple_of(heads) {
         return Err(FoldError::InvalidArgument {
             fold: FOLD,
             problem: format!(

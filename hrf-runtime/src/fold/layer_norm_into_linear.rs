@@ -56,10 +56,10 @@ pub fn fold_layer_norm_into_linear(
             let row = &lin.weight[o * dim..(o + 1) * dim];
             // b'ₒ = Σᵢ Wₒᵢ·βᵢ + bₒ
             let mut acc = lin.bias.map_or(0.0, |b| b[o] as f64);
-            for i in 0..dim {
-                acc += row[i] as f64 * norm.beta[i] as f64;
+            for ((&w, &g), &b) in row.iter().zip(norm.gamma).zip(norm.beta) {
+                acc += w as f64 * b as f64;
                 // W'ₒᵢ = Wₒᵢ·γᵢ (one product: exact in f64, rounded once)
-                weight.push((row[i] as f64 * norm.gamma[i] as f64) as f32);
+                weight.push((w as f64 * g as f64) as f32);
             }
             bias.push(acc as f32);
         }

@@ -310,7 +310,7 @@ mod tests {
     use super::*;
 
     /// Hand-computed values are rounded to 7–9 significant digits; f32 arithmetic adds ~1e-7.
-    const HAND_TOL: f32 = 2e-6;
+    const HAND_TOL: f64 = 2e-6;
     /// Relative error of the f32 moments against their exact decimal values.
     const MOMENT_REL_TOL: f32 = 2e-5;
 
@@ -339,12 +339,12 @@ mod tests {
         //   p0 = 0.999 − 0.099999998 = 0.899000002;  p1 = −2 − 0.099999998 = −2.099999998
         opt.step(&mut p, &[0.5, 0.5], 0.1).unwrap();
         assert!(
-            (p[0] - 0.899_000_002).abs() < HAND_TOL,
+            (p[0] as f64 - 0.899_000_002).abs() < HAND_TOL,
             "step 1 p0 = {}",
             p[0]
         );
         assert!(
-            (p[1] - -2.099_999_998).abs() < HAND_TOL,
+            (p[1] as f64 - -2.099_999_998).abs() < HAND_TOL,
             "step 1 p1 = {}",
             p[1]
         );
@@ -364,12 +364,12 @@ mod tests {
         //   p1 = −2.099999998 − 0.026633703 = −2.126633701
         opt.step(&mut p, &[-0.25, -0.25], 0.1).unwrap();
         assert!(
-            (p[0] - 0.871_467_299).abs() < HAND_TOL,
+            (p[0] as f64 - 0.871_467_299).abs() < HAND_TOL,
             "step 2 p0 = {}",
             p[0]
         );
         assert!(
-            (p[1] - -2.126_633_701).abs() < HAND_TOL,
+            (p[1] as f64 - -2.126_633_701).abs() < HAND_TOL,
             "step 2 p1 = {}",
             p[1]
         );
