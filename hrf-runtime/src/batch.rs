@@ -112,6 +112,7 @@ impl Batch {
         if utterances.is_empty() {
             return Err(BatchError::Empty);
         }
+        let mut max_frames = 0;
         for (index, u) in utterances.iter().enumerate() {
             let len = u.frames.len() / features;
             if u.frames.len() % features != 0 {
@@ -131,9 +132,10 @@ impl Batch {
                     limit: frame_limit,
                 });
             }
-            self.max_frames = self.max_frames.max(len);
+            max_frames = max_frames.max(len);
         }
-        let stride = self.max_frames * features;
+        self.max_frames = max_frames;
+        let stride = max_frames * features;
         self.frames.resize(utterances.len() * stride, 0.0);
         for (u, dst) in utterances.iter().zip(self.frames.chunks_exact_mut(stride)) {
             dst[..u.frames.len()].copy_from_slice(u.frames);
@@ -228,6 +230,13 @@ mod tests {
             Batch::from_utterances(&utts, 2, 3).unwrap_err().to_string(),
             "batch: utterance 1 has 4 frames, more than the model's limit of 3; crop or split \
              long utterances in the data loader"
+        );
+        // A refused refill leaves an empty batch, not stale sizes.
+        let mut batch = Batch::from_utterances(&utts[..1], 2, 3).unwrap();
+        assert!(batch.refill(&utts, 2, 3).is_err());
+        assert_eq!(
+            (batch.len(), batch.max_frames, batch.frames.len()),
+            (0, 0, 0)
         );
         let empty = UtteranceRef {
             frames: &[],
