@@ -1,19 +1,189 @@
-//! `hrf inspect <spec.yaml>`.
+//! `hrf inspect <spec.yaml|preset>`: compiles a spec and prints its layout tables, parameter
+//! counts (train vs folded) and FLOPs per second of audio; rendered diagnostics on a bad spec.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hrf_compiler::layout::{FRAMES_PER_SECOND, Layout, SlotKind};
+use hrf_compiler::presets::{PRESETS, preset};
+
 use super::CliError;
+
+/// Utterance length the headline FLOP figure is quoted at (3 s, as in the benchmarks).
+const REFERENCE_FRAMES: usize = 300;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// A preset name (`conformer_light_hrf`) or a path to a YAML spec.
     pub spec: PathBuf,
+    /// Also list every activation buffer (per utterance at max_frames).
+    #[arg(long)]
+    pub activations: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    Err(CliError(format!(
-        "cannot inspect {}: the spec compiler is not built yet",
-        args.spec.display()
-    )))
+    let (path, text) = load(&args.spec)?;
+    match hrf_compiler::compile_yaml(&path, &text) {
+        Ok(model) => {
+            print!("{}", report(&path, &model, args.activations));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(diags) => {
+            eprint!("{}", diags.render(&path, &text));
+            let n = diags.len();
+            eprintln!(
+                "\nerror: could not compile {path}: {n} error{}",
+                if n == 1 { "" } else { "s" }
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// A file path wins over a preset of the same name; presets are embedded in the binary.
+fn load(spec: &std::path::Path) -> Result<(String, String), CliError> {
+    if spec.is_file() {
+        let text = std::fs::read_to_string(spec)
+            .map_err(|e| CliError(format!("cannot read spec {}: {e}", spec.display())))?;
+        return Ok((spec.display().to_string(), text));
+    }
+    let name = spec.to_string_lossy();
+    match preset(&name) {
+        Some(text) => Ok((format!("specs/{name}.yaml"), text.to_string())),
+        None => {
+            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            Err(CliError(format!(
+                "no spec file `{name}` and no preset of that name\n  = help: give a path to a YAML spec, or one of: {}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// The whole printed report (also used by tests).
+pub fn report(path: &str, model: &hrf_compiler::CheckedModel, activations: bool) -> String {
+    let ir = &model.ir;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({path})", ir.name);
+    let _ = writeln!(
+        out,
+        "input: {} log-Mel features, up to {} frames ({:.1} s); classes: {}",
+        ir.features,
+        ir.max_frames,
+        ir.max_frames as f64 / FRAMES_PER_SECOND as f64,
+        ir.classes.join(", ")
+    );
+    for (title, layout) in [
+        ("training model", &model.train),
+        ("folded model", &model.folded),
+    ] {
+        let _ = writeln!(out, "\n{title}: parameters and buffers");
+        table(&mut out, layout, |k| k != SlotKind::Activation);
+        if activations {
+            let _ = writeln!(out, "\n{title}: activations per utterance at max_frames");
+            table(&mut out, layout, |k| k == SlotKind::Activation);
+        }
+        let acts = layout.arena_len(SlotKind::Activation);
+        let _ = writeln!(
+            out,
+            "activations: {acts} floats ({:.2} MiB) per utterance at max_frames",
+            acts as f64 * 4.0 / (1024.0 * 1024.0)
+        );
+    }
+    let counts = model.param_counts();
+    let _ = writeln!(out, "\nparameters");
+    let _ = writeln!(
+        out,
+        "  train-time  {:>12}  trainable weights, HRF layers included",
+        group(counts.train)
+    );
+    let _ = writeln!(
+        out,
+        "  folded      {:>12}  trainable weights after deHRF (HRF merged into W1)",
+        group(counts.folded)
+    );
+    let _ = writeln!(
+        out,
+        "  deployed    {:>12}  stored weights after also folding LayerNorm, BatchNorm, CMVN and Q/K/V",
+        group(counts.deployed)
+    );
+    let n = REFERENCE_FRAMES.min(ir.max_frames.max(1));
+    let _ = writeln!(
+        out,
+        "\nforward FLOPs (2 per multiply-add; linear, conv and attention products)"
+    );
+    for (title, layout) in [("folded", &model.folded), ("train-time", &model.train)] {
+        let _ = writeln!(
+            out,
+            "  {title:<10}  {:>8.1} MFLOP per {:.1} s utterance = {:.1} MFLOP per second of audio",
+            layout.forward_flops(n) as f64 / 1e6,
+            n as f64 / FRAMES_PER_SECOND as f64,
+            layout.flops_per_second(n) / 1e6
+        );
+    }
+    out
+}
+
+fn table(out: &mut String, layout: &Layout, keep: impl Fn(SlotKind) -> bool) {
+    let rows: Vec<_> = layout.slots.iter().filter(|s| keep(s.kind)).collect();
+    let width = rows.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:<14}  {:<8}  {:>10}  {:>10}",
+        "name", "shape", "kind", "offset", "count"
+    );
+    for s in rows {
+        let shape: Vec<String> = s.shape.iter().map(usize::to_string).collect();
+        let kind = match s.kind {
+            SlotKind::Param => "param",
+            SlotKind::Buffer => "buffer",
+            SlotKind::Activation => "act",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<14}  {:<8}  {:>10}  {:>10}",
+            s.name,
+            shape.join("×"),
+            kind,
+            s.offset,
+            s.len()
+        );
+    }
+}
+
+/// `488196` → `488,196`.
+fn group(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_reports_counts_and_flops() {
+        for (name, text) in PRESETS {
+            let model = hrf_compiler::compile_yaml(name, text).expect("preset compiles");
+            let r = report(name, &model, true);
+            assert!(r.contains("train-time"), "{r}");
+            assert!(r.contains("MFLOP per second of audio"), "{r}");
+            assert!(r.contains("classifier.weight"), "{r}");
+        }
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(488196), "488,196");
+        assert_eq!(group(12), "12");
+        assert_eq!(group(1000), "1,000");
+    }
 }
