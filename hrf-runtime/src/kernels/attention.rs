@@ -21,6 +21,7 @@
 //! The four products per head (`Q·Kᵀ`, `P·V` and their backward) are GEMMs over strided views of
 //! the packed buffers (no copies), restricted to the `len × len` valid block.
 
+mod softmax;
 mod strided_gemm;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ mod tests;
 use core::ops::Range;
 
 use crate::real::Real;
+use softmax::softmax_in_place;
 use strided_gemm::{MatView, gemm_view};
 
 /// Shapes of one attention call. `d` must be a multiple of `heads` (checked at spec time).
@@ -152,16 +154,7 @@ pub fn attention_forward<T: Real>(
         for i in 0..len {
             let row = &mut p_h[i * t..i * t + len];
             let keys = dims.key_range(i, len);
-            let max = row[keys.clone()].iter().fold(row[i], |m, &x| m.max(x));
-            let mut sum = T::ZERO;
-            for x in &mut row[keys.clone()] {
-                *x = (*x - max).exp();
-                sum += *x;
-            }
-            let inv = T::ONE / sum;
-            for x in &mut row[keys.clone()] {
-                *x *= inv;
-            }
+            softmax_in_place(&mut row[keys.clone()]);
             row[..keys.start].fill(T::ZERO);
             row[keys.end..].fill(T::ZERO);
         }

@@ -3,10 +3,62 @@
 //! Each channel is convolved with its own `k` taps: `out[o][c] = b[c] + Σ_kk W[c][kk] ·
 //! x[o·s − p + kk][c]`, with `W: (c, 1, k)` = `(c, k)` and the length rules of the parent module.
 //! Direct loops rather than GEMM: there are only `c·k` weights and no channel mixing, so the
-//! work is `t·c·k` multiply-adds over contiguous frame rows.
+//! work is `t·c·k` multiply-adds over contiguous frame rows. To keep those loops vectorised
+//! across channels, a block of at most `CHANNEL_BLOCK × TAP_BLOCK` weights is transposed onto
+//! the stack as `(tap, channel)`, since `W[c][kk]` is strided by `k` along `c`.
 
 use super::Conv1dDims;
 use crate::real::Real;
+
+/// Channels per stack block (a multiple of every SIMD width).
+const CHANNEL_BLOCK: usize = 64;
+/// Taps per stack block (Conformer's 15 or 31 fit in one).
+const TAP_BLOCK: usize = 32;
+
+/// The weights of channels `c0..c0+cb` and taps `k0..k0+kb` transposed to `(kb, cb)`:
+/// `block[kk·cb + j] = W[c0 + j][k0 + kk]`. `weight: (c, k)`.
+struct WeightBlock<T> {
+    block: [T; CHANNEL_BLOCK * TAP_BLOCK],
+    /// Channel width `cb` of this block.
+    cb: usize,
+}
+
+impl<T: Real> WeightBlock<T> {
+    fn gather(weight: &[T], k: usize, (c0, cb): (usize, usize), (k0, kb): (usize, usize)) -> Self {
+        let mut block = [T::ZERO; CHANNEL_BLOCK * TAP_BLOCK];
+        for j in 0..cb {
+            let w = &weight[(c0 + j) * k + k0..(c0 + j) * k + k0 + kb];
+            for (kk, &v) in w.iter().enumerate() {
+                block[kk * cb + j] = v;
+            }
+        }
+        WeightBlock { block, cb }
+    }
+
+    /// The `cb` channel weights of tap `kk` (relative to the block's first tap).
+    fn tap(&self, kk: usize) -> &[T] {
+        &self.block[kk * self.cb..(kk + 1) * self.cb]
+    }
+
+    fn tap_mut(&mut self, kk: usize) -> &mut [T] {
+        &mut self.block[kk * self.cb..(kk + 1) * self.cb]
+    }
+
+    /// The inverse of [`WeightBlock::gather`], accumulating: `W[c0 + j][k0 + kk] += block[kk·cb + j]`.
+    fn scatter_add(&self, weight: &mut [T], k: usize, c0: usize, (k0, kb): (usize, usize)) {
+        for j in 0..self.cb {
+            let w = &mut weight[(c0 + j) * k + k0..(c0 + j) * k + k0 + kb];
+            for (kk, v) in w.iter_mut().enumerate() {
+                *v += self.block[kk * self.cb + j];
+            }
+        }
+    }
+}
+
+/// `(start, width)` blocks covering `0..n`, each at most `size` wide.
+fn blocks(n: usize, size: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n).step_by(size).map(move |s| (s, size.min(n - s)))
+}
 
 /// Depthwise conv forward (overwrites `out`).
 ///
@@ -30,16 +82,26 @@ pub fn depthwise_conv1d_forward<T: Real>(
     debug_assert!(out.len() >= dims.out_frames() * c);
     let n_out = dims.out_len(len);
     out[n_out * c..dims.out_frames() * c].fill(T::ZERO);
-    for (o, row) in out.chunks_exact_mut(c).take(n_out).enumerate() {
+    for row in out.chunks_exact_mut(c).take(n_out) {
         match bias {
             Some(b) => row.copy_from_slice(&b[..c]),
             None => row.fill(T::ZERO),
         }
-        for kk in 0..k {
-            if let Some(r) = dims.input_frame(o, kk, len) {
-                let x = &inp[r * c..(r + 1) * c];
-                for ((y, &xv), w) in row.iter_mut().zip(x).zip(weight.chunks_exact(k)) {
-                    *y += w[kk] * xv;
+    }
+    for (c0, cb) in blocks(c, CHANNEL_BLOCK) {
+        for (k0, kb) in blocks(k, TAP_BLOCK) {
+            let wt = WeightBlock::gather(weight, k, (c0, cb), (k0, kb));
+            for (o, row) in out.chunks_exact_mut(c).take(n_out).enumerate() {
+                let y = &mut row[c0..c0 + cb];
+                for kk in 0..kb {
+                    let Some(r) = dims.input_frame(o, k0 + kk, len) else {
+                        continue;
+                    };
+                    let x = &inp[r * c + c0..r * c + c0 + cb];
+                    // y[j] += W[c0 + j][k0 + kk] · x[r][c0 + j]
+                    for ((yv, &xv), &w) in y.iter_mut().zip(x).zip(wt.tap(kk)) {
+                        *yv += w * xv;
+                    }
                 }
             }
         }
@@ -81,21 +143,33 @@ pub fn depthwise_conv1d_backward<T: Real>(
             }
         }
     }
-    for (o, g) in dout.chunks_exact(c).enumerate() {
-        for kk in 0..k {
-            let Some(r) = dims.input_frame(o, kk, len) else {
-                continue;
+    for (c0, cb) in blocks(c, CHANNEL_BLOCK) {
+        for (k0, kb) in blocks(k, TAP_BLOCK) {
+            let wt = WeightBlock::gather(weight, k, (c0, cb), (k0, kb));
+            // dW for this block, summed over outputs in (tap, channel) order, added back once.
+            let mut dwt = WeightBlock {
+                block: [T::ZERO; CHANNEL_BLOCK * TAP_BLOCK],
+                cb,
             };
-            let x = &inp[r * c..(r + 1) * c];
-            for ((dw, &gv), &xv) in dweight.chunks_exact_mut(k).zip(g).zip(x) {
-                dw[kk] += gv * xv;
-            }
-            if let Some(dinp) = dinp.as_deref_mut() {
-                let dx = &mut dinp[r * c..(r + 1) * c];
-                for ((d, &gv), w) in dx.iter_mut().zip(g).zip(weight.chunks_exact(k)) {
-                    *d += w[kk] * gv;
+            for (o, row) in dout.chunks_exact(c).enumerate() {
+                let g = &row[c0..c0 + cb];
+                for kk in 0..kb {
+                    let Some(r) = dims.input_frame(o, k0 + kk, len) else {
+                        continue;
+                    };
+                    let x = &inp[r * c + c0..r * c + c0 + cb];
+                    for ((dw, &gv), &xv) in dwt.tap_mut(kk).iter_mut().zip(g).zip(x) {
+                        *dw += gv * xv;
+                    }
+                    if let Some(dinp) = dinp.as_deref_mut() {
+                        let dx = &mut dinp[r * c + c0..r * c + c0 + cb];
+                        for ((d, &gv), &w) in dx.iter_mut().zip(g).zip(wt.tap(kk)) {
+                            *d += w * gv;
+                        }
+                    }
                 }
             }
+            dwt.scatter_add(dweight, k, c0, (k0, kb));
         }
     }
 }

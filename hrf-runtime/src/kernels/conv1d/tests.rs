@@ -46,7 +46,7 @@ const fn dims(
     }
 }
 
-fn cases() -> [Case; 9] {
+fn cases() -> [Case; 10] {
     use Kind::*;
     let case = |name, kind, dims, len, bias| Case {
         name,
@@ -111,6 +111,14 @@ fn cases() -> [Case; 9] {
             Depthwise,
             dims(9, 2, 2, 15, 1, 7),
             4,
+            true,
+        ),
+        // More channels and taps than one stack weight block holds (64 × 32).
+        case(
+            "depthwise k35 c70 blocks",
+            Depthwise,
+            dims(6, 70, 70, 35, 1, 17),
+            5,
             true,
         ),
     ]

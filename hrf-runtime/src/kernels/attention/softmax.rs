@@ -1,0 +1,112 @@
+//! Row softmax over the attended keys, attention forward's only non-GEMM work (one `exp` per
+//! score, which with scalar `libm::expf` costs more than both GEMMs together at t = 150).
+
+use core::any::TypeId;
+
+use crate::real::Real;
+
+/// `row ← softmax(row)` in place: `exp(x − max) / Σ exp(x − max)`. `row` must not be empty.
+pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
+    let max = row.iter().fold(row[0], |m, &x| m.max(x));
+    for x in row.iter_mut() {
+        *x -= max;
+    }
+    exp_non_positive_in_place(row);
+    let inv = T::ONE / row.iter().copied().sum::<T>();
+    for x in row.iter_mut() {
+        *x *= inv;
+    }
+}
+
+/// `x ← eˣ` for `x ≤ 0`. In f32 (production) this is the branch-free [`exp_f32`], which the
+/// compiler vectorises; in f64 (the gradient tests) it is the exact `Real::exp`. The `TypeId`
+/// test is resolved at monomorphisation, so each instance contains one loop.
+fn exp_non_positive_in_place<T: Real>(xs: &mut [T]) {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: `T` is `f32` (checked just above), so the slice's layout is `[f32]`.
+        let xs = unsafe { &mut *(xs as *mut [T] as *mut [f32]) };
+        for x in xs {
+            *x = exp_f32(*x);
+        }
+    } else {
+        for x in xs {
+            *x = x.exp();
+        }
+    }
+}
+
+/// Below this `eˣ` leaves the normal f32 range; softmax treats it as the smallest normal.
+const EXP_F32_MIN_ARG: f32 = -87.336_55;
+
+/// Branch-free f32 `eˣ` for `x ≤ 0` (Cephes `expf`): `x = n·ln2 + r` with `n = ⌊x·log₂e + ½⌋`,
+/// `|r| ≤ ½ln2`; `eʳ` by a degree-7 polynomial; `2ⁿ` built in the exponent bits. Relative
+/// error ≤ 2·10⁻⁷ (tested against f64 `exp`). `ln2` is split into `C1 + C2` so `n·C1` is exact.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = core::f32::consts::LOG2_E;
+    const C1: f32 = 0.693_359_4;
+    const C2: f32 = -2.121_944_4e-4;
+    let x = x.max(EXP_F32_MIN_ARG);
+    let fx = x * LOG2E + 0.5;
+    // ⌊fx⌋ without `floor` (not in core): truncate, then step down where truncation rounded up.
+    let t = fx as i32;
+    let n = t - i32::from((t as f32) > fx);
+    let nf = n as f32;
+    let r = x - nf * C1 - nf * C2;
+    let p = 1.987_569_1e-4_f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 5.000_000_1e-1;
+    let e_r = p * r * r + r + 1.0;
+    // 2ⁿ for n ∈ [−126, 0]: biased exponent n + 127 in bits 23..31.
+    e_r * f32::from_bits(((n + 127) as u32) << 23)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    /// Relative error bound of [`exp_f32`] against f64 `exp` (about 2 f32 ulp).
+    const EXP_F32_REL_TOL: f64 = 2.5e-7;
+
+    #[test]
+    fn exp_f32_matches_f64_exp_over_the_softmax_range() {
+        let mut worst = 0.0f64;
+        for i in 0..=200_000 {
+            let x = EXP_F32_MIN_ARG * i as f32 / 200_000.0;
+            let want = (x as f64).exp();
+            let rel = ((exp_f32(x) as f64 - want) / want).abs();
+            worst = worst.max(rel);
+            assert!(
+                rel <= EXP_F32_REL_TOL,
+                "exp_f32({x}) relative error {rel:e}"
+            );
+        }
+        assert_eq!(exp_f32(0.0), 1.0);
+        assert!(worst > 0.0, "the comparison saw no rounding at all");
+    }
+
+    #[test]
+    fn exp_f32_clamps_below_the_normal_range() {
+        let tiny = exp_f32(-1e4);
+        assert!(tiny > 0.0 && tiny < 1.2e-38, "{tiny}");
+    }
+
+    #[test]
+    fn softmax_matches_hand_computed_case() {
+        // softmax([0, ln 2, ln 5]) = [1, 2, 5] / 8, in f64 and f32.
+        let mut row = [0.0, 2f64.ln(), 5f64.ln()];
+        softmax_in_place(&mut row);
+        for (p, want) in row.iter().zip([0.125, 0.25, 0.625]) {
+            assert!((p - want).abs() < 1e-15, "f64 {p} vs {want}");
+        }
+        let mut row = [0.0f32, 2f32.ln(), 5f32.ln()];
+        softmax_in_place(&mut row);
+        for (p, want) in row.iter().zip([0.125f32, 0.25, 0.625]) {
+            assert!((p - want).abs() < 1e-6, "f32 {p} vs {want}");
+        }
+    }
+}
