@@ -27,7 +27,7 @@ pub struct PositionDims {
 /// Fills `table: (max_frames, d)` with `PE` (see the module docs); `max_frames = table.len()/d`.
 pub fn sinusoidal_table<T: Real>(table: &mut [T], d: usize) {
     debug_assert!(
-        d > 0 && table.len() % d == 0,
+        d > 0 && table.len().is_multiple_of(d),
         "sinusoidal_table: table is (max_frames, d)"
     );
     if d == 0 {
