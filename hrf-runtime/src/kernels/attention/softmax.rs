@@ -7,15 +7,39 @@ use crate::real::Real;
 
 /// `row ← softmax(row)` in place: `exp(x − max) / Σ exp(x − max)`. `row` must not be empty.
 pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
-    let max = row.iter().fold(row[0], |m, &x| m.max(x));
+    let max = lanes_reduce(row, T::max);
     for x in row.iter_mut() {
         *x -= max;
     }
     exp_non_positive_in_place(row);
-    let inv = T::ONE / row.iter().copied().sum::<T>();
+    let inv = T::ONE / lanes_reduce(row, |a, b| a + b);
     for x in row.iter_mut() {
         *x *= inv;
     }
+}
+
+/// Independent partial results, so a reduction is not one serial dependency chain.
+const LANES: usize = 8;
+
+/// Folds `xs` (non-empty) with the associative `op` over [`LANES`] interleaved partial results,
+/// which the compiler keeps in vector registers, then folds the partials.
+#[inline(always)]
+fn lanes_reduce<T: Real>(xs: &[T], op: impl Fn(T, T) -> T) -> T {
+    if xs.len() < LANES {
+        return xs[1..].iter().fold(xs[0], |a, &b| op(a, b));
+    }
+    let (head, tail) = xs.split_at(LANES);
+    let mut acc = [T::ZERO; LANES];
+    acc.copy_from_slice(head);
+    let chunks = tail.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a = op(*a, x);
+        }
+    }
+    let partial = acc[1..].iter().fold(acc[0], |a, &b| op(a, b));
+    rest.iter().fold(partial, |a, &b| op(a, b))
 }
 
 /// `x ← eˣ` for `x ≤ 0`. In f32 (production) this is the branch-free [`exp_f32`], which the
@@ -38,20 +62,21 @@ fn exp_non_positive_in_place<T: Real>(xs: &mut [T]) {
 /// Below this `eˣ` leaves the normal f32 range; softmax treats it as the smallest normal.
 const EXP_F32_MIN_ARG: f32 = -87.336_55;
 
-/// Branch-free f32 `eˣ` for `x ≤ 0` (Cephes `expf`): `x = n·ln2 + r` with `n = ⌊x·log₂e + ½⌋`,
-/// `|r| ≤ ½ln2`; `eʳ` by a degree-7 polynomial; `2ⁿ` built in the exponent bits. Relative
-/// error ≤ 2·10⁻⁷ (tested against f64 `exp`). `ln2` is split into `C1 + C2` so `n·C1` is exact.
+/// Branch-free f32 `eˣ` for `x ≤ 0` (Cephes `expf` coefficients): `x = n·ln2 + r` with
+/// `n = round(x·log₂e)`, `|r| ≤ ½ln2`; `eʳ` by a degree-7 polynomial; `2ⁿ` built in the exponent
+/// bits. Relative error ≤ 2.5·10⁻⁷ (tested against f64 `exp`). `ln2` is split into `C1 + C2`
+/// so `n·C1` is exact. Only float and integer arithmetic, so the loop calling it vectorises.
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = core::f32::consts::LOG2_E;
     const C1: f32 = 0.693_359_4;
     const C2: f32 = -2.121_944_4e-4;
+    // Adding 1.5·2²³ rounds to an integer in the low mantissa bits (no float→int conversion).
+    const ROUND: f32 = 12_582_912.0;
     let x = x.max(EXP_F32_MIN_ARG);
-    let fx = x * LOG2E + 0.5;
-    // ⌊fx⌋ without `floor` (not in core): truncate, then step down where truncation rounded up.
-    let t = fx as i32;
-    let n = t - i32::from((t as f32) > fx);
-    let nf = n as f32;
+    let shifted = x * LOG2E + ROUND;
+    let nf = shifted - ROUND;
+    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
     let r = x - nf * C1 - nf * C2;
     let p = 1.987_569_1e-4_f32;
     let p = p * r + 1.398_199_9e-3;
@@ -93,6 +118,17 @@ mod tests {
     fn exp_f32_clamps_below_the_normal_range() {
         let tiny = exp_f32(-1e4);
         assert!(tiny > 0.0 && tiny < 1.2e-38, "{tiny}");
+    }
+
+    #[test]
+    fn lanes_reduce_counts_every_element_once() {
+        for n in [1, 2, 7, 8, 9, 16, 17, 30] {
+            let xs: std::vec::Vec<f64> = (0..n).map(|i| (i * 37 % 11) as f64 - 5.0).collect();
+            let sum: f64 = xs.iter().sum();
+            let max = xs.iter().copied().fold(f64::MIN, f64::max);
+            assert_eq!(lanes_reduce(&xs, |a, b| a + b), sum, "sum of {n}");
+            assert_eq!(lanes_reduce(&xs, f64::max), max, "max of {n}");
+        }
     }
 
     #[test]
