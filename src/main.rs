@@ -17,12 +17,15 @@ struct Cli {
 enum Command {
     /// Print a spec's layer table, parameter counts (train vs folded) and FLOPs per second of audio.
     Inspect(cmd::inspect::Args),
+    /// Generate the synthetic emotional-speech corpus with espeak-ng (`--check` tests it).
+    Synth(cmd::synth::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Synth(args) => cmd::synth::run(args),
     };
     match result {
         Ok(code) => code,

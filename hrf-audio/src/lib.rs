@@ -5,6 +5,7 @@ mod audio_error;
 pub mod datasets;
 pub mod metrics;
 pub mod resample;
+pub mod synth;
 pub mod wav;
 
 pub use audio_error::AudioError;

@@ -1,6 +1,7 @@
 //! One module per `hrf` subcommand; each exposes `Args` (clap) and `run(Args) -> Result<ExitCode, CliError>`.
 
 pub mod inspect;
+pub mod synth;
 
 /// An error a subcommand reports to the user: already rendered, printed after `error: `.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,179 @@
+//! End-to-end tests of the synthetic corpus on a tiny configuration (1 sentence per session,
+//! 80 clips): determinism, manifest format and loading, reuse/regeneration, espeak-ng errors.
+//! They need espeak-ng (CI installs it: `apt-get install espeak-ng`).
+
+use std::path::{Path, PathBuf};
+
+use hrf_audio::datasets::load_manifest;
+use hrf_audio::synth::{self, SynthConfig, SynthError};
+use hrf_audio::wav::read_wav;
+
+fn require_espeak() {
+    if let Err(e) = synth::locate_espeak(Path::new("espeak-ng")) {
+        panic!("these tests need espeak-ng on PATH ({e})");
+    }
+}
+
+fn tiny(out_dir: &Path) -> SynthConfig {
+    SynthConfig {
+        out_dir: out_dir.to_path_buf(),
+        sentences_per_session: 1,
+        ..SynthConfig::default()
+    }
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn tiny_corpus_is_deterministic_loads_as_a_manifest_and_is_reused_or_repaired() {
+    require_espeak();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+
+    let first = synth::generate(&tiny(&a)).expect("generate a");
+    assert_eq!((first.clips, first.reused), (80, false));
+    // One worker instead of two: scheduling must not change a single byte.
+    let second = synth::generate(&SynthConfig {
+        workers: 1,
+        ..tiny(&b)
+    })
+    .expect("generate b");
+    assert_eq!(second.clips, 80);
+    let sums = read(a.join(synth::CHECKSUM_FILE));
+    assert_eq!(
+        sums,
+        read(b.join(synth::CHECKSUM_FILE)),
+        "two generations differ"
+    );
+    // 80 WAVs + manifest + corpus.json.
+    assert_eq!(sums.lines().count(), 82);
+    assert_eq!(synth::verify_corpus(&a).expect("verifies"), 82);
+
+    // The manifest: header, then path,label,speaker,session rows with relative paths.
+    let manifest = read(a.join(synth::MANIFEST_FILE));
+    let lines: Vec<&str> = manifest.lines().collect();
+    assert_eq!(lines.len(), 81);
+    assert_eq!(lines[0], "path,label,speaker,session");
+    assert_eq!(lines[1], "wav/S1F/S1F_t001_neu_normal.wav,neutral,S1F,1");
+    assert_eq!(lines[80], "wav/S5M/S5M_t081_sad_strong.wav,sad,S5M,5");
+
+    // It loads through the generic loader with nothing skipped: 4 classes × 20, 5 sessions.
+    let dataset = load_manifest(&a.join(synth::MANIFEST_FILE), None).expect("loads");
+    assert!(dataset.skipped.is_empty(), "{:?}", dataset.skipped);
+    assert_eq!(dataset.utterances.len(), 80);
+    assert_eq!(dataset.classes, ["angry", "happy", "neutral", "sad"]);
+    for class in 0..4 {
+        assert_eq!(
+            dataset
+                .utterances
+                .iter()
+                .filter(|u| u.label == class)
+                .count(),
+            20
+        );
+    }
+    let mut sessions: Vec<_> = dataset
+        .utterances
+        .iter()
+        .filter_map(|u| u.group.clone())
+        .collect();
+    sessions.dedup();
+    assert_eq!(sessions, ["1", "2", "3", "4", "5"]);
+
+    // Every clip is 16 kHz mono 16-bit and holds speech (not silence) of plausible length.
+    let clip = a.join("wav/S3M/S3M_t041_hap_strong.wav");
+    let spec = hound::WavReader::open(&clip).expect("opens").spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (16_000, 1, 16)
+    );
+    let audio = read_wav(&clip).expect("decodes");
+    let seconds = audio.samples.len() as f64 / 16_000.0;
+    assert!((1.0..6.0).contains(&seconds), "{seconds} s");
+    assert!(audio.samples.iter().any(|x| x.abs() > 0.05));
+
+    // Unchanged corpus and config: reused. A corrupted clip: regenerated to the same bytes.
+    assert!(synth::generate(&tiny(&a)).expect("reuse").reused);
+    std::fs::write(&clip, b"corrupt").expect("corrupt a clip");
+    let repaired = synth::generate(&tiny(&a)).expect("regenerate");
+    assert!(!repaired.reused);
+    assert_eq!(read(a.join(synth::CHECKSUM_FILE)), sums);
+    // A different seed is a different corpus: not reused, different audio.
+    let reseeded = synth::generate(&SynthConfig {
+        seed: 6,
+        ..tiny(&a)
+    })
+    .expect("reseed");
+    assert!(!reseeded.reused);
+    assert_ne!(read(a.join(synth::CHECKSUM_FILE)), sums);
+    // The private espeak-ng data is cleaned up.
+    assert!(!a.join(".espeak-ng-work").exists());
+}
+
+#[test]
+fn missing_espeak_says_how_to_install_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = SynthConfig {
+        espeak_program: PathBuf::from("/nonexistent/espeak-ng"),
+        ..tiny(dir.path())
+    };
+    let error = synth::generate(&config).expect_err("no espeak-ng");
+    assert!(matches!(error, SynthError::EspeakMissing { .. }));
+    assert_eq!(
+        error.to_string(),
+        "espeak-ng is not available (could not run `/nonexistent/espeak-ng`: No such file or \
+         directory (os error 2)); install it with `apt-get install espeak-ng` (Debian/Ubuntu), \
+         or set HRF_ESPEAK_NG to the path of the espeak-ng binary"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn failing_espeak_run_names_the_clip_and_its_stderr() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A stand-in espeak-ng: answers --version with a data directory, fails every synthesis.
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("lang/gmw")).expect("mkdir");
+    for file in [
+        "phondata",
+        "phonindex",
+        "phontab",
+        "intonations",
+        "en_dict",
+        "lang/gmw/en-US",
+    ] {
+        std::fs::write(data.join(file), b"stub").expect("stub data");
+    }
+    let program = dir.path().join("fake-espeak-ng");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then\n  echo 'eSpeak NG text-to-speech: 9.99  Data at: {}'\n  exit 0\nfi\necho 'simulated failure: bad voice' >&2\nexit 3\n",
+            data.display()
+        ),
+    )
+    .expect("write script");
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    let config = SynthConfig {
+        espeak_program: program,
+        ..tiny(&dir.path().join("out"))
+    };
+    let message = synth::generate(&config)
+        .expect_err("espeak fails")
+        .to_string();
+    // Which clip fails first depends on scheduling; every clip id starts with its speaker.
+    assert!(
+        message.starts_with("espeak-ng failed on clip S"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(" (exit status: 3); its stderr: simulated failure: bad voice"),
+        "{message}"
+    );
+    // No checksum file is left that could make the failed corpus look complete.
+    assert!(!dir.path().join("out").join(synth::CHECKSUM_FILE).exists());
+}
