@@ -103,14 +103,14 @@ fn report(op: &str, shape: &str, flops: f64, kernel_s: f64, raw_s: Option<f64>) 
     let gf = |s: f64| flops / s / 1e9;
     match raw_s {
         Some(r) => println!(
-            "| {op:<22} | {shape:<28} | {:>8.3} | {:>8.2} | {:>8.2} | {:>6.0}% |",
+            "| {op:<22} | {shape:<32} | {:>8.3} | {:>8.2} | {:>8.2} | {:>6.0}% |",
             kernel_s * 1e3,
             gf(kernel_s),
             gf(r),
             100.0 * gf(kernel_s) / gf(r)
         ),
         None => println!(
-            "| {op:<22} | {shape:<28} | {:>8.3} | {:>8.2} | {:>8} | {:>7} |",
+            "| {op:<22} | {shape:<32} | {:>8.3} | {:>8.2} | {:>8} | {:>7} |",
             kernel_s * 1e3,
             gf(kernel_s),
             "-",
@@ -156,6 +156,26 @@ fn bench_linear(runs: usize, in_dim: usize, out_dim: usize, what: &str) {
         },
     );
     report("linear_forward", &shape, 2.0 * mac, k, Some(r));
+
+    // The same without a bias: the gap to the row above is the bias pass over `out`.
+    let (k, r) = time_pair(
+        runs,
+        || linear_forward(black_box(&mut out), &inp, &w, None, dims),
+        || {
+            sgemm(
+                black_box(&mut out_raw),
+                &inp,
+                false,
+                &w,
+                true,
+                ROWS,
+                in_dim,
+                out_dim,
+                0.0,
+            )
+        },
+    );
+    report("linear_forward no bias", &shape, 2.0 * mac, k, Some(r));
 
     // Backward: dinp = dout·W and dW = doutᵀ·inp (two GEMMs, 4·rows·in·out flops), plus db.
     let (k, r) = time_pair(
@@ -421,12 +441,23 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a bare number overrides the run count.
-    let runs = std::env::args()
+    // `cargo bench` passes `--bench`; a bare number sets the run count, any other word keeps only
+    // the groups (`linear`, `attention`, `conv`) whose name contains it.
+    let args: Vec<String> = std::env::args()
         .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let runs = args
+        .iter()
         .find_map(|a| a.parse::<usize>().ok())
         .unwrap_or(DEFAULT_RUNS)
         .max(1);
+    let filters: Vec<&String> = args
+        .iter()
+        .filter(|a| a.parse::<usize>().is_err())
+        .collect();
+    let wanted =
+        |group: &str| filters.is_empty() || filters.iter().any(|f| group.contains(f.as_str()));
     println!(
         "hrf-runtime kernels, f32, single thread, median of {runs} runs after {WARMUP} warmups"
     );
@@ -435,22 +466,28 @@ fn main() {
     );
     println!("the same per-head products on contiguous operands, without softmax/masking)\n");
     println!(
-        "| {:<22} | {:<28} | {:>8} | {:>8} | {:>8} | {:>7} |",
+        "| {:<22} | {:<32} | {:>8} | {:>8} | {:>8} | {:>7} |",
         "op", "shape", "ms", "GFLOP/s", "raw", "of raw"
     );
     println!(
-        "|{:-<24}|{:-<30}|{:->10}|{:->10}|{:->10}|{:->9}|",
+        "|{:-<24}|{:-<34}|{:->10}|{:->10}|{:->10}|{:->9}|",
         "", "", "", "", "", ""
     );
-    for (d, f) in [(64, 256), (192, 768)] {
-        bench_linear(runs, d, f, "ffn1");
-        bench_linear(runs, f, d, "ffn2");
-        bench_linear(runs, d, 3 * d, "qkv");
+    if wanted("linear") {
+        for (d, f) in [(64, 256), (192, 768)] {
+            bench_linear(runs, d, f, "ffn1");
+            bench_linear(runs, f, d, "ffn2");
+            bench_linear(runs, d, 3 * d, "qkv");
+        }
     }
-    for d in [64, 192] {
-        bench_attention(runs, d, None);
-        bench_attention(runs, d, Some(16));
+    if wanted("attention") {
+        for d in [64, 192] {
+            bench_attention(runs, d, None);
+            bench_attention(runs, d, Some(16));
+        }
     }
-    bench_conv(runs, 64, 64, 600);
-    bench_conv(runs, 64, 192, 600);
+    if wanted("conv") {
+        bench_conv(runs, 64, 64, 600);
+        bench_conv(runs, 64, 192, 600);
+    }
 }
