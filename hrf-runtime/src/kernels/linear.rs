@@ -89,7 +89,8 @@ pub fn linear_forward<T: Real>(
 /// - `dinp    += dout·W`      (GEMM rows×out · out×in);
 /// - `dweight += doutᵀ·inp`   (GEMM out×rows · rows×in);
 /// - `dbias   += Σ_rows dout` (a row-sum: memory-bound, so a vectorised loop over contiguous
-///   rows rather than a 1-row GEMM, which would pad to the micro-kernel height).
+///   rows rather than a 1-row GEMM `1ᵀ·dout`, which pads to the micro-kernel height: measured
+///   ~5× slower at 2400×256 (53 µs loop vs 260 µs `sgemm` with m = 1), against ~3 ms of GEMMs).
 #[allow(clippy::too_many_arguments)]
 pub fn linear_backward<T: Real>(
     dinp: Option<&mut [T]>,
