@@ -18,8 +18,10 @@
 //! empty. Query rows `i ≥ len` produce zeros and receive zero gradient; padded frames' contents
 //! are never read, so garbage there changes nothing.
 //!
-//! The four products per head (`Q·Kᵀ`, `P·V` and their backward) are GEMMs over strided views of
-//! the packed buffers (no copies), restricted to the `len × len` valid block.
+//! The products per head (`Q·Kᵀ`, `P·V` and their backward) are GEMMs over strided views of the
+//! packed buffers (no copies), restricted to valid frames. Global attention is one `len × len`
+//! block; windowed attention runs blocks of `QUERY_BLOCK` queries against the union of their
+//! windows' keys, so its cost grows with `len·(QUERY_BLOCK + w)` rather than `len²`.
 
 mod softmax;
 mod strided_gemm;
@@ -73,23 +75,46 @@ impl AttentionDims {
         }
     }
 
-    /// Strided view of head `head`'s `part` (rows `0..len`, `dₕ` columns) inside `qkv: (t, 3·d)`.
-    fn qkv_view(&self, part: QkvPart, head: usize, len: usize) -> MatView {
-        let dh = self.head_dim();
-        MatView::rows(part as usize * self.d + head * dh, len, dh, 3 * self.d)
+    /// Query blocks `[i0, i1)` covering `0..len`: one block for global attention; blocks of
+    /// [`QUERY_BLOCK`] queries with a window, so the products skip keys no query in the block sees.
+    fn query_blocks(&self, len: usize) -> impl Iterator<Item = Range<usize>> {
+        let size = if self.window.is_some() {
+            QUERY_BLOCK
+        } else {
+            len.max(1)
+        };
+        (0..len).step_by(size).map(move |i0| i0..len.min(i0 + size))
     }
 
-    /// Strided view of head `head`'s columns (rows `0..len`) inside a `(t, d)` buffer.
-    fn head_view(&self, head: usize, len: usize) -> MatView {
-        let dh = self.head_dim();
-        MatView::rows(head * dh, len, dh, self.d)
+    /// The keys any query of `queries` attends (windows are contiguous and move right with the
+    /// query, so this is the first query's start to the last query's end).
+    fn block_keys(&self, queries: &Range<usize>, len: usize) -> Range<usize> {
+        self.key_range(queries.start, len).start..self.key_range(queries.end - 1, len).end
     }
 
-    /// View of the valid `len × len` block of a `(t, t)` matrix starting at `offset`.
-    fn square_view(&self, offset: usize, len: usize) -> MatView {
-        MatView::rows(offset, len, len, self.frames)
+    /// Strided view of head `head`'s `part` (frames `rows`, `dₕ` columns) inside `qkv: (t, 3·d)`.
+    fn qkv_view(&self, part: QkvPart, head: usize, rows: &Range<usize>) -> MatView {
+        let (dh, stride) = (self.head_dim(), 3 * self.d);
+        let offset = rows.start * stride + part as usize * self.d + head * dh;
+        MatView::rows(offset, rows.len(), dh, stride)
+    }
+
+    /// Strided view of head `head`'s columns (frames `rows`) inside a `(t, d)` buffer.
+    fn head_view(&self, head: usize, rows: &Range<usize>) -> MatView {
+        let dh = self.head_dim();
+        MatView::rows(rows.start * self.d + head * dh, rows.len(), dh, self.d)
+    }
+
+    /// View of the block `queries × keys` of a `(t, t)` matrix.
+    fn score_view(&self, queries: &Range<usize>, keys: &Range<usize>) -> MatView {
+        let t = self.frames;
+        MatView::rows(queries.start * t + keys.start, queries.len(), keys.len(), t)
     }
 }
+
+/// Queries per block in windowed attention: large enough for efficient GEMMs, small enough that
+/// a block's key span (`QUERY_BLOCK + w − 1` keys) stays near its useful band.
+const QUERY_BLOCK: usize = 32;
 
 /// The three parts of a packed `qkv` row, in storage order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,36 +166,28 @@ pub fn attention_forward<T: Real>(
     for h in 0..dims.heads {
         let p_h = &mut probs[h * t * t..(h + 1) * t * t];
         p_h.fill(T::ZERO);
-        if len == 0 {
-            continue;
-        }
-        // S = scale · Q_h·K_hᵀ over the valid block: (len, dₕ)·(dₕ, len).
-        let s_view = dims.square_view(0, len);
-        let q = dims.qkv_view(QkvPart::Q, h, len);
-        let k_t = dims.qkv_view(QkvPart::K, h, len).transposed();
-        gemm_view(p_h, s_view, qkv, q, qkv, k_t, scale, T::ZERO);
+        for queries in dims.query_blocks(len) {
+            let keys = dims.block_keys(&queries, len);
+            let s_view = dims.score_view(&queries, &keys);
+            // S = scale · Q_h·K_hᵀ on the block: (queries, dₕ)·(dₕ, keys).
+            let q = dims.qkv_view(QkvPart::Q, h, &queries);
+            let k_t = dims.qkv_view(QkvPart::K, h, &keys).transposed();
+            gemm_view(p_h, s_view, qkv, q, qkv, k_t, scale, T::ZERO);
 
-        // Row softmax over the attended keys only; every other entry stays exactly zero.
-        for i in 0..len {
-            let row = &mut p_h[i * t..i * t + len];
-            let keys = dims.key_range(i, len);
-            softmax_in_place(&mut row[keys.clone()]);
-            row[..keys.start].fill(T::ZERO);
-            row[keys.end..].fill(T::ZERO);
-        }
+            // Row softmax over each query's own keys; the rest of the row stays exactly zero.
+            for i in queries.clone() {
+                let own = dims.key_range(i, len);
+                let row = &mut p_h[i * t..(i + 1) * t];
+                softmax_in_place(&mut row[own.clone()]);
+                row[keys.start..own.start].fill(T::ZERO);
+                row[own.end..keys.end].fill(T::ZERO);
+            }
 
-        // O_h = P·V_h: (len, len)·(len, dₕ), written into head h's columns of `out`.
-        let v = dims.qkv_view(QkvPart::V, h, len);
-        gemm_view(
-            out,
-            dims.head_view(h, len),
-            p_h,
-            s_view,
-            qkv,
-            v,
-            T::ONE,
-            T::ZERO,
-        );
+            // O_h = P·V_h: (queries, keys)·(keys, dₕ), into head h's columns of `out`.
+            let v = dims.qkv_view(QkvPart::V, h, &keys);
+            let o = dims.head_view(h, &queries);
+            gemm_view(out, o, p_h, s_view, qkv, v, T::ONE, T::ZERO);
+        }
     }
 }
 
@@ -203,47 +220,47 @@ pub fn attention_backward<T: Real>(
     debug_assert!(dqkv.len() >= t * 3 * dims.d && qkv.len() >= t * 3 * dims.d);
     debug_assert!(dout.len() >= t * dims.d && probs.len() >= dims.probs_len());
     debug_assert!(dprobs_scratch.len() >= dims.scratch_len());
-    if len == 0 {
-        return;
-    }
     let scale = T::ONE / T::from_usize(dims.head_dim()).sqrt();
-    let s_view = dims.square_view(0, len);
     for h in 0..dims.heads {
         let p_h = &probs[h * t * t..(h + 1) * t * t];
-        let do_h = dims.head_view(h, len);
-        let q = dims.qkv_view(QkvPart::Q, h, len);
-        let k = dims.qkv_view(QkvPart::K, h, len);
-        let v = dims.qkv_view(QkvPart::V, h, len);
+        for queries in dims.query_blocks(len) {
+            let keys = dims.block_keys(&queries, len);
+            let s_view = dims.score_view(&queries, &keys);
+            let do_h = dims.head_view(h, &queries);
+            let q = dims.qkv_view(QkvPart::Q, h, &queries);
+            let k = dims.qkv_view(QkvPart::K, h, &keys);
+            let v = dims.qkv_view(QkvPart::V, h, &keys);
 
-        // dV_h += Pᵀ·dO_h: (len, len)ᵀ·(len, dₕ).
-        gemm_view(
-            dqkv,
-            v,
-            p_h,
-            s_view.transposed(),
-            dout,
-            do_h,
-            T::ONE,
-            T::ONE,
-        );
+            // dV_h += Pᵀ·dO_h: (queries, keys)ᵀ·(queries, dₕ).
+            gemm_view(
+                dqkv,
+                v,
+                p_h,
+                s_view.transposed(),
+                dout,
+                do_h,
+                T::ONE,
+                T::ONE,
+            );
 
-        // dP = dO_h·V_hᵀ: (len, dₕ)·(dₕ, len), into the scratch.
-        let ds = &mut *dprobs_scratch;
-        gemm_view(ds, s_view, dout, do_h, qkv, v.transposed(), T::ONE, T::ZERO);
+            // dP = dO_h·V_hᵀ: (queries, dₕ)·(dₕ, keys), into the scratch's same block.
+            let ds = &mut *dprobs_scratch;
+            gemm_view(ds, s_view, dout, do_h, qkv, v.transposed(), T::ONE, T::ZERO);
 
-        // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place; only the attended keys can be non-zero.
-        for i in 0..len {
-            let p_row = &p_h[i * t..i * t + len];
-            let ds_row = &mut ds[i * t..i * t + len];
-            let keys = dims.key_range(i, len);
-            let dot: T = keys.clone().map(|j| p_row[j] * ds_row[j]).sum();
-            for (g, &p) in ds_row.iter_mut().zip(p_row) {
-                *g = p * (*g - dot);
+            // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place; zero wherever P is (masked keys).
+            for i in queries.clone() {
+                let p_row = &p_h[i * t..(i + 1) * t];
+                let ds_row = &mut ds[i * t..(i + 1) * t];
+                let own = dims.key_range(i, len);
+                let dot: T = own.map(|j| p_row[j] * ds_row[j]).sum();
+                for j in keys.clone() {
+                    ds_row[j] = p_row[j] * (ds_row[j] - dot);
+                }
             }
-        }
 
-        // dQ_h += σ·dS·K_h and dK_h += σ·dSᵀ·Q_h: (len, len)·(len, dₕ).
-        gemm_view(dqkv, q, ds, s_view, qkv, k, scale, T::ONE);
-        gemm_view(dqkv, k, ds, s_view.transposed(), qkv, q, scale, T::ONE);
+            // dQ_h += σ·dS·K_h: (queries, keys)·(keys, dₕ); dK_h += σ·dSᵀ·Q_h.
+            gemm_view(dqkv, q, ds, s_view, qkv, k, scale, T::ONE);
+            gemm_view(dqkv, k, ds, s_view.transposed(), qkv, q, scale, T::ONE);
+        }
     }
 }

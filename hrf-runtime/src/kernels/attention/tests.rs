@@ -1,6 +1,7 @@
 //! Attention tests: a naive reference, finite differences, padding invariance, accumulation.
 
 use super::*;
+extern crate std;
 use crate::testing::{Rng, check_gradient, dot};
 use std::vec;
 use std::vec::Vec;
@@ -19,13 +20,16 @@ fn dims(frames: usize, d: usize, heads: usize, window: Option<usize>) -> Attenti
     }
 }
 
-/// The four masking cases every test runs: (name, dims, len).
-fn cases() -> [(&'static str, AttentionDims, usize); 4] {
+/// The masking cases every test runs: (name, dims, len).
+fn cases() -> [(&'static str, AttentionDims, usize); 6] {
     [
         ("plain", dims(5, 4, 2, None), 5),
         ("masked", dims(6, 4, 2, None), 4),
         ("window", dims(7, 6, 3, Some(3)), 7),
         ("window+mask", dims(8, 4, 2, Some(4)), 6),
+        // Longer than one query block (32): blocks see only their windows' keys.
+        ("window, query blocks", dims(70, 4, 2, Some(7)), 66),
+        ("wide window, query blocks", dims(75, 4, 1, Some(41)), 75),
     ]
 }
 
@@ -217,7 +221,7 @@ fn utterance_alone_equals_utterance_in_a_longer_buffer() {
 #[test]
 fn backward_accumulates_into_dqkv() {
     let mut rng = Rng::new(15);
-    let (_, dims, len) = cases()[3];
+    let (_, dims, len) = cases()[4];
     let qkv = rng.vec(dims.frames * 3 * dims.d, 1.0);
     let dout = rng.vec(dims.frames * dims.d, 1.0);
     let (_, probs) = forward(&qkv, len, dims);
@@ -250,7 +254,7 @@ fn empty_utterance_writes_zeros() {
 #[test]
 fn f32_forward_agrees_with_f64() {
     let mut rng = Rng::new(16);
-    let (_, dims, len) = cases()[3];
+    let (_, dims, len) = cases()[4];
     let qkv = rng.vec(dims.frames * 3 * dims.d, 1.0);
     let want = forward(&qkv, len, dims).0;
     let qkv32: Vec<f32> = qkv.iter().map(|&x| x as f32).collect();
