@@ -15,6 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Load a corpus (`--data <kind>:<path>`) and print counts, folds, duration and skipped entries.
+    Data(cmd::data::Args),
     /// Print a spec's layer table, parameter counts (train vs folded) and FLOPs per second of audio.
     Inspect(cmd::inspect::Args),
     /// Generate the synthetic emotional-speech corpus with espeak-ng (`--check` tests it).
@@ -24,6 +26,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Data(args) => cmd::data::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Synth(args) => cmd::synth::run(args),
     };

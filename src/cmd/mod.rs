@@ -1,5 +1,6 @@
 //! One module per `hrf` subcommand; each exposes `Args` (clap) and `run(Args) -> Result<ExitCode, CliError>`.
 
+pub mod data;
 pub mod inspect;
 pub mod synth;
 

@@ -281,10 +281,10 @@ fn unlabelled_directories(
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_suffix("_P"))
             .and_then(|n| n.parse::<u32>().ok());
-        if let (Some(id), true) = (id, path.is_dir()) {
-            if !labels.contains_key(&id) {
-                unlabelled.push(path);
-            }
+        if let (Some(id), true) = (id, path.is_dir())
+            && !labels.contains_key(&id)
+        {
+            unlabelled.push(path);
         }
     }
     unlabelled.sort();

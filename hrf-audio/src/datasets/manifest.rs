@@ -16,7 +16,7 @@ use super::{
 /// are skipped with a reason. `classes = None` uses the sorted distinct labels of the usable
 /// rows; a given list keeps its order and counts other labels as excluded.
 pub fn load_manifest(path: &Path, classes: Option<&[String]>) -> Result<Dataset, DataError> {
-    load_manifest_as("manifest", path, classes, "")
+    load_manifest_as("manifest", path, classes, &[], "")
 }
 
 /// One usable manifest row before labels are mapped to class indices.
@@ -28,12 +28,14 @@ struct Row {
     session: Option<String>,
 }
 
-/// [`load_manifest`] under another dataset name (`synth`), with `hint` appended to the
-/// missing-file error.
+/// [`load_manifest`] under another dataset name (`synth`): without a class list, labels found
+/// in `preferred_order` come first in that order, the rest sorted after them; `hint` is
+/// appended to the missing-file error.
 pub(crate) fn load_manifest_as(
     kind: &'static str,
     path: &Path,
     classes: Option<&[String]>,
+    preferred_order: &[&str],
     hint: &'static str,
 ) -> Result<Dataset, DataError> {
     if !path.is_file() {
@@ -136,12 +138,22 @@ pub(crate) fn load_manifest_as(
 
     builder.classes = match classes {
         Some(given) => given.to_vec(),
-        None => rows
-            .iter()
-            .map(|r| r.label.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+        None => {
+            let mut found: Vec<String> = rows
+                .iter()
+                .map(|r| r.label.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            // Stable: labels outside `preferred_order` keep their sorted order at the end.
+            found.sort_by_key(|label| {
+                preferred_order
+                    .iter()
+                    .position(|p| p == label)
+                    .unwrap_or(preferred_order.len())
+            });
+            found
+        }
     };
     for row in rows {
         match builder.class_index(&row.label) {

@@ -18,6 +18,7 @@ mod m3ed;
 mod manifest;
 mod protocol;
 mod ravdess;
+pub mod report;
 mod source;
 pub mod summary;
 mod wav_listing;

@@ -80,12 +80,12 @@ fn judge(path: &Path, stem: &str) -> FileVerdict {
         .parent()
         .and_then(|p| p.file_name())
         .and_then(|n| n.to_str());
-    if let Some(folder_actor) = folder.and_then(|n| n.strip_prefix("Actor_")) {
-        if folder_actor.parse::<u8>().ok() != Some(*actor) {
-            return FileVerdict::Reject(format!(
-                "actor {actor:02} is filed under folder Actor_{folder_actor}"
-            ));
-        }
+    if let Some(folder_actor) = folder.and_then(|n| n.strip_prefix("Actor_"))
+        && folder_actor.parse::<u8>().ok() != Some(*actor)
+    {
+        return FileVerdict::Reject(format!(
+            "actor {actor:02} is filed under folder Actor_{folder_actor}"
+        ));
     }
     if *channel == 2 {
         return FileVerdict::Exclude("song (vocal channel 02)");

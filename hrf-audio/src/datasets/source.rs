@@ -14,6 +14,10 @@ use super::{
 /// writes by default.
 pub const DEFAULT_SYNTH_MANIFEST: &str = "hrf-data/synth/manifest.csv";
 
+/// Class order of the synthetic corpus (`hrf synth` labels): IEMOCAP's four, then the two
+/// optional ones.
+const SYNTH_CLASS_ORDER: [&str; 6] = ["neutral", "angry", "happy", "sad", "fear", "disgust"];
+
 /// A corpus layout the loaders understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataKind {
@@ -132,9 +136,13 @@ impl DataSource {
             DataKind::CremaD => load_crema_d(path),
             DataKind::Emodb => load_emodb(path),
             DataKind::Manifest => load_manifest(path, classes),
-            DataKind::Synth => {
-                load_manifest_as("synth", path, classes, " (generate it with `hrf synth`)")
-            }
+            DataKind::Synth => load_manifest_as(
+                "synth",
+                path,
+                classes,
+                &SYNTH_CLASS_ORDER,
+                " (generate it with `hrf synth`)",
+            ),
         }
     }
 }

@@ -58,7 +58,8 @@ fn participant_segments_with_phq8_labels_and_reported_skips() {
     let data = load_daic_woz(tree.root()).unwrap();
     assert_eq!(data.classes, DAIC_WOZ_CLASSES);
     assert_eq!(data.protocol.evaluation, Evaluation::SpeakerMajorityVote);
-    let got: Vec<(&str, usize, &str, Option<&str>, Option<Segment>)> = data
+    type Row<'a> = (&'a str, usize, &'a str, Option<&'a str>, Option<Segment>);
+    let got: Vec<Row> = data
         .utterances
         .iter()
         .map(|u| {

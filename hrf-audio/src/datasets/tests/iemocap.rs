@@ -151,7 +151,8 @@ fn leave_one_session_out_keeps_validation_inside_training_sessions() {
     let tree = build_tree();
     let data = load_iemocap(tree.root()).unwrap();
     let folds = data.folds().unwrap();
-    let summary: Vec<(&str, &[usize], &[usize], &[usize], &[String])> = folds
+    type Row<'a> = (&'a str, &'a [usize], &'a [usize], &'a [usize], &'a [String]);
+    let summary: Vec<Row> = folds
         .iter()
         .map(|f| {
             (

@@ -7,5 +7,6 @@ mod iemocap;
 mod m3ed;
 mod manifest;
 mod protocol;
+mod report;
 mod source;
 mod summary;

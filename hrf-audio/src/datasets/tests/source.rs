@@ -74,11 +74,27 @@ fn unknown_kinds_and_missing_paths_are_explained() {
 #[test]
 fn loads_through_the_matching_loader() {
     let tree = FakeTree::new("source");
-    tree.touch(&["corpus/a.wav", "corpus/b.wav"]);
-    tree.file("corpus/manifest.csv", "a.wav,x,s1\nb.wav,y,s2\n");
+    tree.touch(&[
+        "corpus/a.wav",
+        "corpus/b.wav",
+        "corpus/c.wav",
+        "corpus/d.wav",
+    ]);
+    tree.file(
+        "corpus/manifest.csv",
+        "path,label,speaker,session\na.wav,sad,s1,1\nb.wav,zzz,s2,2\nc.wav,angry,s1,1\nd.wav,neutral,s2,2\n",
+    );
     let synth = DataSource::parse(&format!("synth:{}", tree.path("corpus").display())).unwrap();
     let data = synth.load().unwrap();
-    assert_eq!((data.name.as_str(), data.utterances.len()), ("synth", 2));
+    assert_eq!((data.name.as_str(), data.utterances.len()), ("synth", 4));
+    // The synthetic corpus keeps IEMOCAP's class order; other labels go last, sorted.
+    assert_eq!(data.classes, ["neutral", "angry", "sad", "zzz"]);
+    let manifest = tree.path("corpus/manifest.csv").display().to_string();
+    let plain = DataSource::parse(&format!("manifest:{manifest}"))
+        .unwrap()
+        .load()
+        .unwrap();
+    assert_eq!(plain.classes, ["angry", "neutral", "sad", "zzz"]);
 
     let missing = DataSource::parse(&format!("synth:{}", tree.path("nothing").display())).unwrap();
     assert_eq!(
