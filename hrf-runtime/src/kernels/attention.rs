@@ -31,7 +31,7 @@ mod tests;
 use core::ops::Range;
 
 use crate::real::Real;
-use softmax::softmax_in_place;
+use softmax::{softmax_backward_in_place, softmax_in_place};
 use strided_gemm::{MatView, gemm_view};
 
 /// Shapes of one attention call. `d` must be a multiple of `heads` (checked at spec time).
@@ -247,15 +247,17 @@ pub fn attention_backward<T: Real>(
             let ds = &mut *dprobs_scratch;
             gemm_view(ds, s_view, dout, do_h, qkv, v.transposed(), T::ONE, T::ZERO);
 
-            // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place; zero wherever P is (masked keys).
+            // dS = P ⊙ (dP − rowsum(P ⊙ dP)) on each query's own keys; zero on the block's
+            // other keys, where P is (masked), since the GEMMs below read the whole block.
             for i in queries.clone() {
-                let p_row = &p_h[i * t..(i + 1) * t];
-                let ds_row = &mut ds[i * t..(i + 1) * t];
                 let own = dims.key_range(i, len);
-                let dot: T = own.map(|j| p_row[j] * ds_row[j]).sum();
-                for j in keys.clone() {
-                    ds_row[j] = p_row[j] * (ds_row[j] - dot);
-                }
+                let ds_row = &mut ds[i * t..(i + 1) * t];
+                softmax_backward_in_place(
+                    &mut ds_row[own.clone()],
+                    &p_h[i * t + own.start..i * t + own.end],
+                );
+                ds_row[keys.start..own.start].fill(T::ZERO);
+                ds_row[own.end..keys.end].fill(T::ZERO);
             }
 
             // dQ_h += σ·dS·K_h: (queries, keys)·(keys, dₕ); dK_h += σ·dSᵀ·Q_h.

@@ -18,6 +18,29 @@ pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
     }
 }
 
+/// Softmax backward in place over one row's attended keys: `g ← p ⊙ (g − Σ p·g)`, turning
+/// `dP` into `dS` (the Jacobian of softmax applied to the upstream gradient). `g: dP`, `p: P`.
+pub(super) fn softmax_backward_in_place<T: Real>(g: &mut [T], p: &[T]) {
+    debug_assert_eq!(g.len(), p.len());
+    let mut acc = [T::ZERO; LANES];
+    let (gc, pc) = (g.chunks_exact(LANES), p.chunks_exact(LANES));
+    let tail: T = gc
+        .remainder()
+        .iter()
+        .zip(pc.remainder())
+        .map(|(&a, &b)| a * b)
+        .sum();
+    for (gs, ps) in gc.zip(pc) {
+        for ((a, &gv), &pv) in acc.iter_mut().zip(gs).zip(ps) {
+            *a += gv * pv;
+        }
+    }
+    let dot = acc.iter().copied().sum::<T>() + tail;
+    for (gv, &pv) in g.iter_mut().zip(p) {
+        *gv = pv * (*gv - dot);
+    }
+}
+
 /// Independent partial results, so a reduction is not one serial dependency chain.
 const LANES: usize = 8;
 
@@ -128,6 +151,21 @@ mod tests {
             let max = xs.iter().copied().fold(f64::MIN, f64::max);
             assert_eq!(lanes_reduce(&xs, |a, b| a + b), sum, "sum of {n}");
             assert_eq!(lanes_reduce(&xs, f64::max), max, "max of {n}");
+        }
+    }
+
+    #[test]
+    fn softmax_backward_matches_its_jacobian() {
+        // dS_j = Σ_i dP_i·∂P_i/∂S_j with ∂P_i/∂S_j = P_i(δ_ij − P_j), for a row longer than LANES.
+        let p: std::vec::Vec<f64> = (1..=11).map(|i| i as f64 / 66.0).collect();
+        let dp: std::vec::Vec<f64> = (0..11).map(|i| (i as f64 * 0.7).sin()).collect();
+        let mut ds = dp.clone();
+        softmax_backward_in_place(&mut ds, &p);
+        for j in 0..11 {
+            let want: f64 = (0..11)
+                .map(|i| dp[i] * p[i] * (f64::from(u8::from(i == j)) - p[j]))
+                .sum();
+            assert!((ds[j] - want).abs() < 1e-15, "dS[{j}] {} vs {want}", ds[j]);
         }
     }
 
