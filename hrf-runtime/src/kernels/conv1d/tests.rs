@@ -425,3 +425,47 @@ fn backward_accumulates_and_skips_dinp_on_request() {
         assert_eq!(dw2, dw, "{}: dweight without dinp", case.name);
     }
 }
+
+#[test]
+fn utterance_alone_equals_utterance_in_a_longer_buffer() {
+    // Each case's valid frames, once in a buffer of exactly `len` frames and once in the case's
+    // longer buffer: same valid outputs, same gradients.
+    let mut rng = Rng::new(25);
+    for long in cases() {
+        let short = Case {
+            dims: Conv1dDims {
+                frames: long.len,
+                ..long.dims
+            },
+            ..long
+        };
+        let (d, len) = (long.dims, long.len);
+        let n_out = d.out_len(len);
+        let inp = rng.vec(d.frames * d.channels_in, 1.0);
+        let w = rng.vec(long.weight_len(), 1.0);
+        let b = rng.vec(d.channels_out, 1.0);
+        let dout = rng.vec(d.out_frames() * d.channels_out, 1.0);
+        let valid_out = n_out * d.channels_out;
+        let valid_in = len * d.channels_in;
+
+        let out_long = long.forward(&inp, &w, &b);
+        let out_short = short.forward(&inp[..valid_in], &w, &b);
+        assert_eq!(
+            &out_long[..valid_out],
+            &out_short[..],
+            "{}: outputs",
+            long.name
+        );
+
+        let [dx_long, dw_long, db_long] = long.backward(&dout, &inp, &w);
+        let [dx_short, dw_short, db_short] =
+            short.backward(&dout[..valid_out], &inp[..valid_in], &w);
+        assert_eq!(&dx_long[..valid_in], &dx_short[..], "{}: dinp", long.name);
+        assert_eq!(
+            (dw_long, db_long),
+            (dw_short, db_short),
+            "{}: params",
+            long.name
+        );
+    }
+}
