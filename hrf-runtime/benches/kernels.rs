@@ -75,13 +75,25 @@ fn sgemm(
     }
 }
 
-/// Median seconds of `kernel` and of `raw`, timed alternately after a warmup.
-fn time_pair(runs: usize, mut kernel: impl FnMut(), mut raw: impl FnMut()) -> (f64, f64) {
+/// Medians of one kernel-vs-raw comparison.
+#[derive(Clone, Copy)]
+struct Timing {
+    /// Median seconds per kernel call.
+    kernel: f64,
+    /// Median seconds per raw call.
+    raw: f64,
+    /// Median over runs of `raw / kernel` times, each pair timed back to back, so load that
+    /// comes and goes (other processes on the machine) cancels out of the ratio.
+    ratio: f64,
+}
+
+/// Times `kernel` and `raw` alternately after a warmup.
+fn time_pair(runs: usize, mut kernel: impl FnMut(), mut raw: impl FnMut()) -> Timing {
     for _ in 0..WARMUP {
         kernel();
         raw();
     }
-    let (mut tk, mut tr) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    let (mut tk, mut tr, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t0 = Instant::now();
         kernel();
@@ -89,8 +101,13 @@ fn time_pair(runs: usize, mut kernel: impl FnMut(), mut raw: impl FnMut()) -> (f
         let t0 = Instant::now();
         raw();
         tr.push(t0.elapsed().as_secs_f64());
+        ratio.push(tr[tr.len() - 1] / tk[tk.len() - 1]);
     }
-    (median(&mut tk), median(&mut tr))
+    Timing {
+        kernel: median(&mut tk),
+        raw: median(&mut tr),
+        ratio: median(&mut ratio),
+    }
 }
 
 fn median(xs: &mut [f64]) -> f64 {
@@ -98,25 +115,22 @@ fn median(xs: &mut [f64]) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// One table row; `raw = None` when there is no single-GEMM counterpart.
-fn report(op: &str, shape: &str, flops: f64, kernel_s: f64, raw_s: Option<f64>) {
+/// One table row; `has_raw = false` when there is no GEMM counterpart.
+fn report(op: &str, shape: &str, flops: f64, tm: Timing, has_raw: bool) {
     let gf = |s: f64| flops / s / 1e9;
-    match raw_s {
-        Some(r) => println!(
-            "| {op:<22} | {shape:<38} | {:>8.3} | {:>8.2} | {:>8.2} | {:>6.0}% |",
-            kernel_s * 1e3,
-            gf(kernel_s),
-            gf(r),
-            100.0 * gf(kernel_s) / gf(r)
-        ),
-        None => println!(
-            "| {op:<22} | {shape:<38} | {:>8.3} | {:>8.2} | {:>8} | {:>7} |",
-            kernel_s * 1e3,
-            gf(kernel_s),
-            "-",
-            "-"
-        ),
-    }
+    let (raw, of_raw) = if has_raw {
+        (
+            format!("{:.2}", gf(tm.raw)),
+            format!("{:.0}%", 100.0 * tm.ratio),
+        )
+    } else {
+        ("-".to_string(), "-".to_string())
+    };
+    println!(
+        "| {op:<22} | {shape:<38} | {:>8.3} | {:>8.2} | {raw:>8} | {of_raw:>7} |",
+        tm.kernel * 1e3,
+        gf(tm.kernel),
+    );
 }
 
 fn bench_linear(runs: usize, in_dim: usize, out_dim: usize, what: &str) {
@@ -138,7 +152,7 @@ fn bench_linear(runs: usize, in_dim: usize, out_dim: usize, what: &str) {
     let shape = format!("{what} {ROWS}×{in_dim}→{out_dim}");
     let mac = (ROWS * in_dim * out_dim) as f64;
 
-    let (k, r) = time_pair(
+    let tm = time_pair(
         runs,
         || linear_forward(black_box(&mut out), &inp, &w, Some(&b), dims),
         || {
@@ -155,10 +169,10 @@ fn bench_linear(runs: usize, in_dim: usize, out_dim: usize, what: &str) {
             )
         },
     );
-    report("linear_forward", &shape, 2.0 * mac, k, Some(r));
+    report("linear_forward", &shape, 2.0 * mac, tm, true);
 
     // The same without a bias: the gap to the row above is the bias pass over `out`.
-    let (k, r) = time_pair(
+    let tm = time_pair(
         runs,
         || linear_forward(black_box(&mut out), &inp, &w, None, dims),
         || {
@@ -175,10 +189,10 @@ fn bench_linear(runs: usize, in_dim: usize, out_dim: usize, what: &str) {
             )
         },
     );
-    report("linear_forward no bias", &shape, 2.0 * mac, k, Some(r));
+    report("linear_forward no bias", &shape, 2.0 * mac, tm, true);
 
     // Backward: dinp = dout·W and dW = doutᵀ·inp (two GEMMs, 4·rows·in·out flops), plus db.
-    let (k, r) = time_pair(
+    let tm = time_pair(
         runs,
         || {
             let (dinp, dw, db) = (black_box(&mut dinp), black_box(&mut dw), black_box(&mut db));
@@ -209,7 +223,7 @@ fn bench_linear(runs: usize, in_dim: usize, out_dim: usize, what: &str) {
             );
         },
     );
-    report("linear_backward", &shape, 4.0 * mac, k, Some(r));
+    report("linear_backward", &shape, 4.0 * mac, tm, true);
 }
 
 fn bench_attention(runs: usize, d: usize, window: Option<usize>) {
@@ -236,7 +250,7 @@ fn bench_attention(runs: usize, d: usize, window: Option<usize>) {
     let bm = filled(t * dh, 8);
     let mut s = vec![0.0; t * t];
     let mut o = vec![0.0; t * dh];
-    let (k, r) = time_pair(
+    let tm = time_pair(
         runs,
         || {
             for u in 0..UTTERANCES {
@@ -256,9 +270,9 @@ fn bench_attention(runs: usize, d: usize, window: Option<usize>) {
             }
         },
     );
-    report("attention_forward", &shape, 4.0 * mac, k, Some(r));
+    report("attention_forward", &shape, 4.0 * mac, tm, true);
 
-    let (k, r) = time_pair(
+    let tm = time_pair(
         runs,
         || {
             for u in 0..UTTERANCES {
@@ -282,7 +296,7 @@ fn bench_attention(runs: usize, d: usize, window: Option<usize>) {
             }
         },
     );
-    report("attention_backward", &shape, 8.0 * mac, k, Some(r));
+    report("attention_backward", &shape, 8.0 * mac, tm, true);
 }
 
 /// The frontend's first conv (k 3, s 2) over 16 utterances of `frames` mel frames, and the
@@ -311,7 +325,7 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
     let shape = format!("{UTTERANCES}×({frames}×{mel}→{t_out}×{d}) k3 s2");
     let mac = (UTTERANCES * t_out * mel * 3 * d) as f64;
     let width = mel * 3;
-    let (k, r) = time_pair(
+    let tm = time_pair(
         runs,
         || {
             for _ in 0..UTTERANCES {
@@ -342,8 +356,8 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
             }
         },
     );
-    report("conv1d_forward", &shape, 2.0 * mac, k, Some(r));
-    let (k, r) = time_pair(
+    report("conv1d_forward", &shape, 2.0 * mac, tm, true);
+    let tm = time_pair(
         runs,
         || {
             for _ in 0..UTTERANCES {
@@ -388,7 +402,7 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
             }
         },
     );
-    report("conv1d_backward", &shape, 4.0 * mac, k, Some(r));
+    report("conv1d_backward", &shape, 4.0 * mac, tm, true);
 
     let k = 15;
     let dw_dims = Conv1dDims {
@@ -408,7 +422,7 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
     let mut db = vec![0.0; d];
     let shape = format!("{UTTERANCES}×({FRAMES}×{d}) k{k} same");
     let mac = (UTTERANCES * FRAMES * d * k) as f64;
-    let (fwd, _) = time_pair(
+    let tm = time_pair(
         runs,
         || {
             for _ in 0..UTTERANCES {
@@ -417,8 +431,8 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
         },
         || {},
     );
-    report("depthwise_forward", &shape, 2.0 * mac, fwd, None);
-    let (bwd, _) = time_pair(
+    report("depthwise_forward", &shape, 2.0 * mac, tm, false);
+    let tm = time_pair(
         runs,
         || {
             for _ in 0..UTTERANCES {
@@ -437,7 +451,7 @@ fn bench_conv(runs: usize, mel: usize, d: usize, frames: usize) {
         },
         || {},
     );
-    report("depthwise_backward", &shape, 4.0 * mac, bwd, None);
+    report("depthwise_backward", &shape, 4.0 * mac, tm, false);
 }
 
 fn main() {
@@ -465,7 +479,8 @@ fn main() {
         "raw = matrixmultiply::sgemm on the same shapes (linear: without the bias; attention:"
     );
     println!("the same per-head products on contiguous operands, without softmax/masking)");
-    println!("* windowed attention computes only its band: its GFLOP/s count the dense products\n");
+    println!("* windowed attention computes only its band: its GFLOP/s count the dense products");
+    println!("of raw = median over runs of raw time / kernel time, each pair timed back to back\n");
     println!(
         "| {:<22} | {:<38} | {:>8} | {:>8} | {:>8} | {:>7} |",
         "op", "shape", "ms", "GFLOP/s", "raw", "of raw"
