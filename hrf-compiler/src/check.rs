@@ -9,6 +9,9 @@ use crate::lower::{Lowered, LoweredGroup, LoweredItem, Val};
 
 /// Largest value any dim or field may take; keeps every product in the layout far from overflow.
 pub const MAX_DIM: i64 = 1 << 24;
+/// Most blocks one `repeat` may ask for, and most subsampling conv layers.
+pub const MAX_REPEAT: usize = 256;
+pub const MAX_SUBSAMPLE_LAYERS: usize = 8;
 
 pub fn check(l: &Lowered) -> Result<ModelIr, Diagnostics> {
     let mut diags = Diagnostics::new();
@@ -26,7 +29,9 @@ pub fn check(l: &Lowered) -> Result<ModelIr, Diagnostics> {
     let mut frames = max_frames;
     let mut width = features;
     if let Some(s) = &l.subsample {
-        let layers = c.positive(&s.layers, "layers");
+        let layers = c
+            .positive(&s.layers, "layers")
+            .and_then(|n| c.at_most(n, MAX_SUBSAMPLE_LAYERS, &s.layers, "layers"));
         let channels = c.positive(&s.channels, "channels");
         let kernel = c
             .positive(&s.kernel, "kernel")
@@ -164,6 +169,7 @@ pub fn check(l: &Lowered) -> Result<ModelIr, Diagnostics> {
         width: w,
         classes: l.classes.len(),
     });
+    crate::convert::sort_by_position(&mut diags);
     diags.finish()?;
 
     Ok(ModelIr {
@@ -258,6 +264,19 @@ impl Checker<'_> {
         usize::try_from(v).ok()
     }
 
+    fn at_most(&mut self, v: usize, limit: usize, val: &Val, what: &str) -> Option<usize> {
+        if v <= limit {
+            return Some(v);
+        }
+        self.diags
+            .error(
+                &val.span,
+                format!("`{what}` = {v} is more than the limit of {limit}"),
+            )
+            .help(format!("use `{what}` ≤ {limit}"));
+        None
+    }
+
     fn odd_kernel(&mut self, k: usize, val: &Val, which: &str) -> Option<usize> {
         if k % 2 == 1 {
             return Some(k);
@@ -284,7 +303,9 @@ impl Checker<'_> {
         frames: Option<usize>,
         max_frames: Option<i64>,
     ) -> Vec<BlockIr> {
-        let repeat = self.positive(&g.repeat, "repeat");
+        let repeat = self
+            .positive(&g.repeat, "repeat")
+            .and_then(|r| self.at_most(r, MAX_REPEAT, &g.repeat, "repeat"));
         let hidden = self.positive(&g.hidden, "hidden");
         let heads = self.positive(&g.heads, "heads");
         if let (Some(h), Some(w)) = (heads, width)

@@ -6,6 +6,10 @@ use std::collections::HashMap;
 use pest::Parser as _;
 use pest::iterators::Pair;
 
+/// Longest expression text and deepest nesting accepted (a spec needs a few characters).
+const MAX_LEN: usize = 256;
+const MAX_NESTING: usize = 32;
+
 #[derive(pest_derive::Parser)]
 #[grammar = "expr.pest"]
 struct ExprParser;
@@ -68,6 +72,25 @@ impl ExprError {
 
 /// Parses `text` (`4 * d`, `(d + 8) / 2`) into an `Expr`.
 pub fn parse(text: &str) -> Result<Expr, ExprError> {
+    // Bound the recursion of the parser and of every later walk over the tree.
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        depth = match c {
+            '(' | '-' => depth + 1,
+            ')' => depth.saturating_sub(1),
+            _ => depth,
+        };
+        if depth > MAX_NESTING || i > MAX_LEN {
+            return Err(ExprError {
+                start: 0,
+                len: text.len(),
+                message: "dim expression is too long or too deeply nested".into(),
+                help: Some(format!(
+                    "keep it under {MAX_LEN} characters and {MAX_NESTING} levels of `(` or `-`"
+                )),
+            });
+        }
+    }
     let mut pairs = ExprParser::parse(Rule::expr, text).map_err(|e| syntax_error(text, &e))?;
     let top = pairs.next().and_then(|p| p.into_inner().next());
     match top {
@@ -149,6 +172,9 @@ fn build(pair: Pair<'_, Rule>) -> Result<Expr, ExprError> {
                     len: end - s,
                 };
             }
+            // The unary's own range includes the parentheses of `(d + 1)`.
+            e.start = start;
+            e.len = len;
             Ok(e)
         }
         Rule::int => match pair.as_str().parse::<i64>() {

@@ -42,9 +42,24 @@ pub struct CheckedModel {
 /// `Scalar::pieces`). One mistake gives one diagnostic: values that depend on a failed one are
 /// skipped by later checks.
 pub fn compile_node(root: Node) -> Result<CheckedModel, Diagnostics> {
-    let ast = convert::convert(&root)?;
-    let lowered = lower::lower(&ast)?;
-    let ir = check::check(&lowered)?;
+    // Conversion, lowering and checking errors are reported together, in source order: failed
+    // values are `None` downstream and the checks that need them are skipped (no cascade).
+    let (ast, mut diags) = convert::convert(&root)?;
+    let (lowered, lower_diags) = lower::lower(&ast);
+    diags.extend(lower_diags);
+    let checked = check::check(&lowered);
+    let ir = match checked {
+        Ok(ir) if diags.is_empty() => ir,
+        Ok(_) => {
+            convert::sort_by_position(&mut diags);
+            return Err(diags);
+        }
+        Err(more) => {
+            diags.extend(more);
+            convert::sort_by_position(&mut diags);
+            return Err(diags);
+        }
+    };
     let (train, folded) = layout::build(&ir).map_err(|message| {
         let mut diags = Diagnostics::new();
         diags

@@ -91,7 +91,9 @@ pub const DEFAULT_DEPTH: i64 = 1;
 pub const DEFAULT_DROPOUT: f64 = 0.1;
 pub const DEFAULT_CONFORMER_KERNEL: i64 = 15;
 
-pub fn lower(ast: &SpecAst) -> Result<Lowered, Diagnostics> {
+/// Evaluates everything it can. The returned diagnostics may be non-empty: failed values are
+/// `None` in `Lowered`, so `check` can still run and report unrelated mistakes.
+pub fn lower(ast: &SpecAst) -> (Lowered, Diagnostics) {
     let mut diags = Diagnostics::new();
     let defs: Vec<(String, Option<expr::Expr>)> = ast
         .dims
@@ -103,11 +105,15 @@ pub fn lower(ast: &SpecAst) -> Result<Lowered, Diagnostics> {
         match error {
             DimError::Expr { dim, error } => {
                 let d = &ast.dims[dim].1;
+                let known: Vec<&str> = ast.dims.iter().map(|(n, _)| n.value.as_str()).collect();
+                let help = error
+                    .help
+                    .or_else(|| undefined_help(&error.message, &known));
                 let b = diags.error(
                     &d.span.within(&d.scalar, error.start, error.len),
                     error.message,
                 );
-                if let Some(h) = error.help {
+                if let Some(h) = help {
                     b.help(h);
                 }
             }
@@ -131,23 +137,40 @@ pub fn lower(ast: &SpecAst) -> Result<Lowered, Diagnostics> {
     // Every dim is a size: report non-positive or huge values once, at the dim, and treat the
     // dim as failed so fields that use it stay silent.
     let mut values = values;
-    for ((name, d), v) in ast.dims.iter().zip(values.iter_mut()) {
-        if let Some(x) = *v
-            && (x <= 0 || x > MAX_DIM)
-        {
-            let message = if x <= 0 {
-                format!("dim `{}` = {x} must be positive", name.value)
-            } else {
-                format!("dim `{}` = {x} is too large", name.value)
-            };
-            let help = if x <= 0 {
-                "dims are sizes: give it a value of at least 1".to_string()
-            } else {
-                format!("hrf models use sizes up to {MAX_DIM}")
-            };
-            diags.error(&d.span, message).help(help);
-            *v = None;
+    let out_of_range = |v: Option<i64>| v.is_some_and(|x| x <= 0 || x > MAX_DIM);
+    let bad: Vec<bool> = values.iter().map(|v| out_of_range(*v)).collect();
+    for (i, ((name, d), v)) in ast.dims.iter().zip(values.iter_mut()).enumerate() {
+        let Some(x) = *v else { continue };
+        if !bad[i] {
+            continue;
         }
+        *v = None;
+        // A dim computed from an out-of-range dim (`ffn: 4 * d` with `d: 0`) is not reported
+        // again: the root cause already is.
+        let mut deps = Vec::new();
+        if let Some(e) = &d.expr {
+            expr::names(e, &mut deps);
+        }
+        let caused_by_another = deps.iter().any(|(n, _, _)| {
+            ast.dims
+                .iter()
+                .position(|(m, _)| m.value == *n)
+                .is_some_and(|j| bad[j])
+        });
+        if caused_by_another {
+            continue;
+        }
+        let message = if x <= 0 {
+            format!("dim `{}` = {x} must be positive", name.value)
+        } else {
+            format!("dim `{}` = {x} is too large", name.value)
+        };
+        let help = if x <= 0 {
+            "dims are sizes: give it a value of at least 1".to_string()
+        } else {
+            format!("hrf models use sizes up to {MAX_DIM}")
+        };
+        diags.error(&d.span, message).help(help);
     }
     let env: HashMap<&str, Option<i64>> = ast
         .dims
@@ -227,8 +250,7 @@ pub fn lower(ast: &SpecAst) -> Result<Lowered, Diagnostics> {
             }
         });
     }
-    diags.finish()?;
-    Ok(Lowered {
+    let lowered = Lowered {
         name: ast.name.clone(),
         features,
         max_frames,
@@ -245,7 +267,8 @@ pub fn lower(ast: &SpecAst) -> Result<Lowered, Diagnostics> {
         dropout: ast.dropout.as_ref().map_or(DEFAULT_DROPOUT, |d| d.value),
         classes: ast.classes.clone(),
         classes_span: ast.classes_span.clone(),
-    })
+    };
+    (lowered, diags)
 }
 
 struct Evaluator<'e> {
@@ -275,7 +298,8 @@ impl Evaluator<'_> {
             Err(err) => {
                 if let Some(err) = err {
                     let span = d.span.within(&d.scalar, err.start, err.len);
-                    let help = err.help.or_else(|| undefined_help(&err.message, env));
+                    let known: Vec<&str> = env.keys().copied().collect();
+                    let help = err.help.or_else(|| undefined_help(&err.message, &known));
                     let b = self.diags.error(&span, err.message);
                     if let Some(h) = help {
                         b.help(h);
@@ -298,9 +322,9 @@ impl Evaluator<'_> {
 }
 
 /// For "undefined dim `dd`": suggest the closest defined dim, or say how to define one.
-fn undefined_help(message: &str, env: &HashMap<&str, Option<i64>>) -> Option<String> {
+fn undefined_help(message: &str, known: &[&str]) -> Option<String> {
     let name = message.strip_prefix("undefined dim `")?.strip_suffix('`')?;
-    let mut known: Vec<&str> = env.keys().copied().collect();
+    let mut known = known.to_vec();
     known.sort_unstable();
     Some(match crate::suggest::closest(name, &known) {
         Some(best) => format!("did you mean `{best}`?"),

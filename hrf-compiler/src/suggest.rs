@@ -1,25 +1,35 @@
 //! "Did you mean …?" for diagnostics: the closest known word by Levenshtein edit distance.
 
-/// Edit distance (insertions, deletions, substitutions), one row of the DP table at a time:
-/// `row[j]` = distance between `a[..i]` and `b[..j]`.
+/// Optimal-string-alignment edit distance: insertions, deletions, substitutions and swaps of two
+/// adjacent characters (`haeds` → `heads` is 1). `dist[i][j]` = distance of `a[..i]`, `b[..j]`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+    let mut dist = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in dist.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        dist[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (dist[i - 1][j] + 1)
+                .min(dist[i][j - 1] + 1)
+                .min(dist[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(dist[i - 2][j - 2] + 1);
+            }
+            dist[i][j] = d;
         }
     }
-    row[b.len()]
+    dist[a.len()][b.len()]
 }
 
-/// The candidate closest to `word`, if it is within a third of the word's length (at least 1).
+/// The candidate closest to `word`, if within a third of the word's length (rounded up, ≥ 1).
 pub fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let limit = (word.chars().count() / 3).max(1);
+    let limit = word.chars().count().div_ceil(3).max(1);
     candidates
         .iter()
         .map(|c| (edit_distance(&word.to_lowercase(), c), *c))
@@ -37,7 +47,8 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("heads", "heads"), 0);
-        assert_eq!(edit_distance("haeds", "heads"), 2);
+        assert_eq!(edit_distance("haeds", "heads"), 1);
+        assert_eq!(edit_distance("ca", "abc"), 3);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub(crate) struct Fields<'a> {
     what: &'a str,
     owner: Span,
     entries: &'a [(Key, Node)],
+    allowed: &'a [&'a str],
 }
 
 /// How a node is described in "found …" messages.
@@ -32,7 +33,7 @@ impl<'a> Fields<'a> {
         node: &'a Node,
         what: &'a str,
         owner: &Span,
-        allowed: &[&str],
+        allowed: &'a [&'a str],
         diags: &mut Diagnostics,
     ) -> Option<Self> {
         let entries: &'a [(Key, Node)] = match &node.kind {
@@ -67,6 +68,7 @@ impl<'a> Fields<'a> {
             what,
             owner: owner.clone(),
             entries,
+            allowed,
         })
     }
 
@@ -81,8 +83,12 @@ impl<'a> Fields<'a> {
         example: &str,
         diags: &mut Diagnostics,
     ) -> Option<&'a (Key, Node)> {
+        // A misspelt key already got "did you mean `name`?": one mistake, one error.
         let found = self.get(name);
-        if found.is_none() {
+        let misspelt = self.entries.iter().any(|(k, _)| {
+            !self.allowed.contains(&k.name.as_str()) && closest(&k.name, self.allowed) == Some(name)
+        });
+        if found.is_none() && !misspelt {
             diags
                 .error(
                     &self.owner,

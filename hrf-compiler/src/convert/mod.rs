@@ -33,12 +33,17 @@ const ACTIVATIONS: &[(&str, Activation)] = &[
 ];
 
 /// Converts the whole document. Every problem is collected; `Err` when there was any.
-pub fn convert(root: &Node) -> Result<SpecAst, Diagnostics> {
+/// Converts the whole document, collecting every problem. `Ok` carries the AST together with
+/// the errors that did not prevent building it (an unknown field, a misspelt activation that
+/// falls back to the default), so later stages can still report independent mistakes; `Err`
+/// when a required part could not be read.
+pub fn convert(root: &Node) -> Result<(SpecAst, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
     let ast = convert_spec(root, &mut diags);
+    sort_by_position(&mut diags);
     match ast {
-        Some(ast) if diags.is_empty() => Ok(ast),
-        _ => {
+        Some(ast) => Ok((ast, diags)),
+        None => {
             if diags.is_empty() {
                 diags.error(&root.span, "the spec is incomplete");
             }
@@ -392,4 +397,19 @@ fn classes(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Vec<Spanned<S
         }
     }
     Some(out)
+}
+
+/// Conversion visits fields in a fixed order; report them in source order instead. Token spans
+/// carry no comparable position, so `model!` diagnostics keep the visiting order.
+pub(crate) fn sort_by_position(diags: &mut Diagnostics) {
+    let all_text = diags
+        .items
+        .iter()
+        .all(|d| matches!(d.span, Span::Text { .. }));
+    if all_text {
+        diags.items.sort_by_key(|d| match d.span {
+            Span::Text { offset, .. } => offset,
+            _ => 0,
+        });
+    }
 }
