@@ -64,13 +64,29 @@ fn diagnostic_to_error(diagnostic: &Diagnostic) -> syn::Error {
         message.push_str("\n= help: ");
         message.push_str(help);
     }
-    // `Span::join` is nightly-only: point at the item's first token. A span without tokens (a
-    // default made by lowering) points at the whole invocation.
-    let span = match &diagnostic.span {
-        Span::Tokens { first, .. } => *first,
-        Span::Text { .. } | Span::Synthetic => TokenSpan::call_site(),
-    };
-    syn::Error::new(span, message)
+    match &diagnostic.span {
+        Span::Tokens { first, last } => spanning(*first, *last, message),
+        // A default made by lowering has no tokens: point at the whole invocation.
+        Span::Text { .. } | Span::Synthetic => syn::Error::new(TokenSpan::call_site(), message),
+    }
+}
+
+/// An error underlining `first..=last` when both sit on one line (`d - 64`), else at `first`
+/// alone, so an item spanning lines (a whole map) does not draw a multi-line box.
+///
+/// `Span::join` is nightly-only; syn instead puts `first` on `compile_error!`'s path and `last`
+/// on its braces, and rustc underlines from one to the other.
+fn spanning(first: TokenSpan, last: TokenSpan, message: String) -> syn::Error {
+    if first.start().line != last.end().line {
+        return syn::Error::new(first, message);
+    }
+    let ends: TokenStream = [
+        TokenTree::Ident(proc_macro2::Ident::new("first", first)),
+        TokenTree::Ident(proc_macro2::Ident::new("last", last)),
+    ]
+    .into_iter()
+    .collect();
+    syn::Error::new_spanned(ends, message)
 }
 
 /// The top-level entries that still parse on their own, after a syntax error elsewhere: the

@@ -13,9 +13,17 @@ use syn::{Ident, Lit, Token};
 use crate::node::{Key, Node, NodeKind, Scalar, Span};
 
 /// Parses the body of a `model! { … }` invocation (the tokens between the macro's braces) into
-/// a `Node::Map`. Syntax errors are `syn::Error`s at the offending token.
+/// a `NodeKind::Map`. Syntax errors are `syn::Error`s at the offending token.
+/// An empty invocation is `NodeKind::Null`, like an empty YAML document, so both front-ends
+/// get the converter's single "the spec is empty" error.
 pub fn parse_model_tokens(tokens: TokenStream) -> syn::Result<Node> {
     let span = outer_span(&tokens);
+    if tokens.is_empty() {
+        return Ok(Node {
+            kind: NodeKind::Null,
+            span,
+        });
+    }
     let entries = (|input: ParseStream| parse_map_entries(input)).parse2(tokens)?;
     Ok(Node {
         kind: NodeKind::Map(entries),

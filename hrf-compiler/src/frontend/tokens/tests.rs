@@ -226,9 +226,8 @@ fn strings_booleans_keywords_and_duplicates() {
 }
 
 #[test]
-fn empty_input_is_an_empty_map() {
-    let root = parse("");
-    assert!(entries(&root).is_empty());
+fn empty_input_is_null_like_an_empty_yaml_document() {
+    assert!(matches!(parse("").kind, NodeKind::Null));
 }
 
 #[test]
