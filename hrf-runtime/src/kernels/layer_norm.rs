@@ -35,6 +35,25 @@ impl LayerNormDims {
     }
 }
 
+/// Independent partial sums in [`lane_sum`]: enough to fill a vector register, so a row's sum
+/// is not one serial chain of dependent adds.
+const SUM_LANES: usize = 8;
+
+/// `Σ f(xᵢ)` over [`SUM_LANES`] interleaved partial sums (which the compiler keeps in vector
+/// registers), then the partials and the tail.
+#[inline(always)]
+fn lane_sum<T: Real>(xs: &[T], f: impl Fn(T) -> T) -> T {
+    let mut acc = [T::ZERO; SUM_LANES];
+    let chunks = xs.chunks_exact(SUM_LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a += f(x);
+        }
+    }
+    acc.iter().copied().sum::<T>() + tail.iter().map(|&x| f(x)).sum::<T>()
+}
+
 /// `out = γ ⊙ (inp − μ)·rstd + β` per row; writes `out`, and saves `mean` and `rstd` per row.
 ///
 /// Shapes: `out, inp: (rows, dim)`, `mean, rstd: (rows)`, `gamma, beta: (dim)`.
@@ -72,8 +91,8 @@ pub fn layer_norm_forward<T: Real>(
     let rows_iter = out.chunks_exact_mut(dim).zip(inp.chunks_exact(dim));
     for (((y, x), mu_slot), rstd_slot) in rows_iter.zip(mean.iter_mut()).zip(rstd.iter_mut()) {
         // Two passes (mean, then centred variance): stable where E[x²] − μ² is not.
-        let mu = x.iter().copied().sum::<T>() * inv_dim;
-        let var = x.iter().map(|&v| (v - mu) * (v - mu)).sum::<T>() * inv_dim;
+        let mu = lane_sum(x, |v| v) * inv_dim;
+        let var = lane_sum(x, |v| (v - mu) * (v - mu)) * inv_dim;
         let rs = T::ONE / (var + eps).sqrt();
         for (((y, &x), &g), &b) in y.iter_mut().zip(x).zip(gamma).zip(beta) {
             *y = (x - mu) * rs * g + b;
@@ -126,19 +145,36 @@ pub fn layer_norm_backward<T: Real>(
         // With x̂ = (x − μ)·rstd and dx̂ = dy ⊙ γ:
         //   dγ += dy ⊙ x̂,  dβ += dy,
         //   dx += rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)).
-        let mut sum_dxhat = T::ZERO;
-        let mut sum_dxhat_xhat = T::ZERO;
-        for (((&dy, &x), &g), (dg, db)) in dy
+        // Σdx̂ and Σdx̂·x̂ over SUM_LANES partial sums (see `lane_sum`), then dγ, dβ in a plain
+        // element-wise loop.
+        let (mut s1, mut s2) = ([T::ZERO; SUM_LANES], [T::ZERO; SUM_LANES]);
+        let (dy_chunks, x_chunks) = (dy.chunks_exact(SUM_LANES), x.chunks_exact(SUM_LANES));
+        let g_chunks = gamma.chunks_exact(SUM_LANES);
+        let tail = (
+            dy_chunks.remainder(),
+            x_chunks.remainder(),
+            g_chunks.remainder(),
+        );
+        for ((dy, x), g) in dy_chunks.zip(x_chunks).zip(g_chunks) {
+            for l in 0..SUM_LANES {
+                let dxhat = dy[l] * g[l];
+                s1[l] += dxhat;
+                s2[l] += dxhat * (x[l] - mu) * rs;
+            }
+        }
+        let (mut sum_dxhat, mut sum_dxhat_xhat) = (T::ZERO, T::ZERO);
+        for ((&dy, &x), &g) in tail.0.iter().zip(tail.1).zip(tail.2) {
+            sum_dxhat += dy * g;
+            sum_dxhat_xhat += dy * g * (x - mu) * rs;
+        }
+        sum_dxhat += s1.iter().copied().sum::<T>();
+        sum_dxhat_xhat += s2.iter().copied().sum::<T>();
+        for ((&dy, &x), (dg, db)) in dy
             .iter()
             .zip(x)
-            .zip(gamma)
             .zip(dgamma.iter_mut().zip(dbeta.iter_mut()))
         {
-            let xhat = (x - mu) * rs;
-            let dxhat = dy * g;
-            sum_dxhat += dxhat;
-            sum_dxhat_xhat += dxhat * xhat;
-            *dg += dy * xhat;
+            *dg += dy * (x - mu) * rs;
             *db += dy;
         }
         let mean_dxhat = sum_dxhat * inv_dim;
@@ -163,7 +199,7 @@ mod tests {
 
     const DIMS: LayerNormDims = LayerNormDims {
         rows: 3,
-        dim: 5,
+        dim: 13, // one full group of SUM_LANES plus a tail
         eps: LAYER_NORM_EPS,
     };
 
@@ -186,6 +222,25 @@ mod tests {
         assert!((mu[0] - 2.5).abs() < 1e-15 && (rs[0] - rstd).abs() < 1e-12);
         for (yi, xi) in y.iter().zip(x) {
             assert!((yi - (2.0 * (xi - 2.5) * rstd + 1.0)).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn layer_norm_saved_statistics_match_naive_two_pass() {
+        let mut rng = Rng::new(12);
+        let LayerNormDims { rows, dim, eps } = DIMS;
+        let x = rng.vec(rows * dim, 3.0);
+        let mut out = vec![0.0; rows * dim];
+        let (mut mean, mut rstd) = (vec![0.0; rows], vec![0.0; rows]);
+        layer_norm_forward(
+            &mut out, &mut mean, &mut rstd, &x, &[1.0; 13], &[0.0; 13], DIMS,
+        );
+        for (r, row) in x.chunks_exact(dim).enumerate() {
+            let mu = row.iter().sum::<f64>() / dim as f64;
+            let var = row.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / dim as f64;
+            assert!(
+                (mean[r] - mu).abs() < 1e-14 && (rstd[r] - 1.0 / (var + eps).sqrt()).abs() < 1e-12
+            );
         }
     }
 
