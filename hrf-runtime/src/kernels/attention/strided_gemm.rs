@@ -100,6 +100,7 @@ pub(super) fn gemm_view<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
     use crate::testing::Rng;
 
     #[test]
