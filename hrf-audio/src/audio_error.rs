@@ -62,6 +62,9 @@ pub enum AudioError {
         path: PathBuf,
         source: Box<AudioError>,
     },
+    /// Global CMVN statistics could not be computed or applied.
+    #[error("CMVN statistics: {reason}")]
+    Cmvn { reason: String },
     /// The feature cache directory or a cache file could not be written.
     #[error("feature cache {}: {reason}", .path.display())]
     Cache { path: PathBuf, reason: String },

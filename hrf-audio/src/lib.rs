@@ -3,6 +3,7 @@
 
 mod audio_error;
 pub mod datasets;
+pub mod features;
 pub mod metrics;
 pub mod resample;
 pub mod synth;
