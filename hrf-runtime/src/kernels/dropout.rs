@@ -2,7 +2,9 @@
 //! encoder (attention output, FFN, residual branches).
 //!
 //! Element `i` is kept iff `u(seed, step, site, offset + i) ≥ p`, where `u ∈ [0, 1)` is a hash of
-//! its coordinates (SplitMix64 used as a counter-based generator), and a kept element is scaled
+//! its coordinates (SplitMix64 used as a counter-based generator: global index `j = offset + i`
+//! reads the high 32 bits of draw `⌊j/2⌋` when `j` is even, the low 32 bits when odd, so one
+//! 64-bit hash serves two elements; `p` is resolved to 2⁻³²), and a kept element is scaled
 //! by `1/(1 − p)` so that `E[out] = inp`. Nothing is saved: backward regenerates the same mask
 //! from the same [`DropoutKey`]. Because the mask depends only on coordinates, never on call
 //! order, results are identical whatever thread processes which utterance, and f32 and f64 see
@@ -42,8 +44,8 @@ fn mix64(mut z: u64) -> u64 {
 }
 
 impl DropoutKey {
-    /// The per-call stream: SplitMix64 state seeded by `(seed, step, site)`; element `j` then
-    /// draws `mix64(base + (j + 1)·γ)`, SplitMix64's `j`-th output.
+    /// The per-call stream: SplitMix64 state seeded by `(seed, step, site)`; draw `k` is then
+    /// `mix64(base + (k + 1)·γ)`, SplitMix64's `k`-th output.
     fn stream_base(&self) -> u64 {
         mix64(
             self.seed
@@ -54,20 +56,20 @@ impl DropoutKey {
         )
     }
 
-    /// Keep iff the top 53 bits of the hash, read as `u ∈ [0, 1)`, are `≥ p`: compared as
-    /// integers so the mask does not depend on `T`.
+    /// Keep iff the element's 32 hash bits, read as `u = bits/2³² ∈ [0, 1)`, are `≥ p`:
+    /// compared as integers so the mask does not depend on `T`. `p = 1` gives `2³²`, which no
+    /// 32-bit value reaches.
     fn threshold(&self) -> u64 {
         let p = self.p.clamp(0.0, 1.0);
-        (p * (1u64 << 53) as f64) as u64
+        (p * (1u64 << 32) as f64) as u64
     }
 
     /// Whether buffer element `i` is kept (exposed for tests and the reference implementation).
     pub fn keeps(&self, i: usize) -> bool {
-        keep(
-            self.stream_base(),
-            self.offset.wrapping_add(i as u64),
-            self.threshold(),
-        )
+        let j = self.offset.wrapping_add(i as u64);
+        let h = draw(self.stream_base(), j >> 1);
+        let bits = if j & 1 == 0 { h >> 32 } else { h & 0xFFFF_FFFF };
+        bits >= self.threshold()
     }
 
     /// `1/(1 − p)`, or 0 when everything is dropped.
@@ -78,12 +80,37 @@ impl DropoutKey {
             T::from_f64(1.0 / (1.0 - self.p.max(0.0)))
         }
     }
+
+    /// Calls `f(i, kept)` for buffer elements `i = 0..n` in order, hashing once per pair of
+    /// global indices `(2k, 2k + 1)`.
+    #[inline(always)]
+    fn for_each_mask(&self, n: usize, mut f: impl FnMut(usize, bool)) {
+        let (base, threshold) = (self.stream_base(), self.threshold());
+        let mut i = 0;
+        // A buffer starting at an odd global index begins with the low half of a draw.
+        if self.offset & 1 == 1 && n > 0 {
+            f(0, draw(base, self.offset >> 1) & 0xFFFF_FFFF >= threshold);
+            i = 1;
+        }
+        while i + 2 <= n {
+            let h = draw(base, self.offset.wrapping_add(i as u64) >> 1);
+            f(i, h >> 32 >= threshold);
+            f(i + 1, h & 0xFFFF_FFFF >= threshold);
+            i += 2;
+        }
+        if i < n {
+            f(
+                i,
+                draw(base, self.offset.wrapping_add(i as u64) >> 1) >> 32 >= threshold,
+            );
+        }
+    }
 }
 
+/// Draw `k` of the stream starting at `base`.
 #[inline(always)]
-fn keep(base: u64, index: u64, threshold: u64) -> bool {
-    let h = mix64(base.wrapping_add(index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)));
-    (h >> 11) >= threshold
+fn draw(base: u64, k: u64) -> u64 {
+    mix64(base.wrapping_add(k.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
 }
 
 /// `out[i] = inp[i]/(1 − p)` if element `i` is kept, else 0 (overwrites `out`).
@@ -95,15 +122,10 @@ pub fn dropout_forward<T: Real>(out: &mut [T], inp: &[T], key: DropoutKey) {
         out.copy_from_slice(inp);
         return;
     }
-    let (base, threshold, scale) = (key.stream_base(), key.threshold(), key.scale::<T>());
-    for (i, (y, &x)) in out.iter_mut().zip(inp).enumerate() {
-        let index = key.offset.wrapping_add(i as u64);
-        *y = if keep(base, index, threshold) {
-            x * scale
-        } else {
-            T::ZERO
-        };
-    }
+    let scale = key.scale::<T>();
+    key.for_each_mask(out.len(), |i, kept| {
+        out[i] = if kept { inp[i] * scale } else { T::ZERO };
+    });
 }
 
 /// Backward of [`dropout_forward`] with the same `key`: `dinp[i] += dout[i]/(1 − p)` where kept.
@@ -122,12 +144,12 @@ pub fn dropout_backward<T: Real>(dinp: &mut [T], dout: &[T], key: DropoutKey) {
         }
         return;
     }
-    let (base, threshold, scale) = (key.stream_base(), key.threshold(), key.scale::<T>());
-    for (i, (dx, &dy)) in dinp.iter_mut().zip(dout).enumerate() {
-        if keep(base, key.offset.wrapping_add(i as u64), threshold) {
-            *dx += dy * scale;
+    let scale = key.scale::<T>();
+    key.for_each_mask(dinp.len(), |i, kept| {
+        if kept {
+            dinp[i] += dout[i] * scale;
         }
-    }
+    });
 }
 
 #[cfg(test)]
@@ -177,9 +199,17 @@ mod tests {
         let x = rng.vec(64, 1.0);
         let whole = forward(&x, KEY);
         // Same mask when the buffer is processed in two chunks with offsets (as two threads would).
-        let first = forward(&x[..24], KEY);
-        let second = forward(&x[24..], DropoutKey { offset: 24, ..KEY });
-        assert_eq!(whole, [first, second].concat());
+        for split in [24, 23, 1, 63] {
+            let first = forward(&x[..split], KEY);
+            let second = forward(
+                &x[split..],
+                DropoutKey {
+                    offset: split as u64,
+                    ..KEY
+                },
+            );
+            assert_eq!(whole, [first, second].concat(), "split at {split}");
+        }
         // f32 sees the same mask.
         let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let mut yf = vec![0f32; x.len()];
