@@ -75,6 +75,7 @@ fn zero_padding<T: Real>(out: &mut [T], lengths: &[usize], dims: BatchNormDims) 
     }
 }
 
+/// Debug-only shape checks: `a: (U·frames, channels)`, each of `per_channel: (channels)`.
 fn check_shapes<T>(a: &[T], per_channel: &[&[T]], lengths: &[usize], dims: BatchNormDims) {
     debug_assert_eq!(
         a.len(),
