@@ -2,6 +2,8 @@
 //! expansion, `Node` → compiler → dims module or `compile_error!`s (expand.rs, outline.rs).
 
 mod expand;
+#[cfg(test)]
+mod expand_tests;
 mod outline;
 mod parse;
 #[cfg(test)]
