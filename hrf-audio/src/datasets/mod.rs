@@ -36,7 +36,10 @@ pub use error::DataError;
 pub use iemocap::{IEMOCAP_CLASSES, load_iemocap};
 pub use m3ed::{M3ED_CLASSES, load_m3ed};
 pub use manifest::load_manifest;
-pub use protocol::{Evaluation, Fold, Protocol, ProtocolKind, SPEAKER_FOLDS, VALIDATION_FRACTION};
+pub use protocol::{
+    Evaluation, Fold, Protocol, ProtocolKind, SPEAKER_FOLDS, VALIDATION_FRACTION,
+    keep_longest_segments,
+};
 pub use ravdess::{RAVDESS_CLASSES, load_ravdess};
 pub use source::{DEFAULT_SYNTH_MANIFEST, DataKind, DataSource};
 

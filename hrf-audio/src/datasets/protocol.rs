@@ -93,7 +93,9 @@ impl Protocol {
     pub fn describe(&self) -> String {
         let kind = match &self.kind {
             ProtocolKind::LeaveOneGroupOut => "leave-one-session-out".to_owned(),
-            ProtocolKind::SpeakerFolds { k } => format!("{k} folds of disjoint speakers"),
+            ProtocolKind::SpeakerFolds { k } => {
+                format!("folds of disjoint speakers (k = {k}, fewer if fewer speakers)")
+            }
             ProtocolKind::FixedSplit { val, .. } if val.is_empty() => {
                 "fixed split (validation speakers drawn from train)".to_owned()
             }
@@ -324,4 +326,34 @@ fn pick_validation_speakers<'a>(
         }
     }
     chosen
+}
+
+/// DAIC-WOZ rebalancing: of `indices`, keeps each speaker's `per_speaker` longest utterances
+/// (segment span, or 0 s for whole-file utterances, whose length is not known without reading
+/// audio). Ties keep the earlier index. Returns sorted indices, so every speaker contributes at
+/// most `per_speaker` training examples however long their interview.
+pub fn keep_longest_segments(
+    utterances: &[Utterance],
+    indices: &[usize],
+    per_speaker: usize,
+) -> Vec<usize> {
+    let mut by_speaker: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in indices {
+        by_speaker
+            .entry(utterances[i].speaker.as_str())
+            .or_default()
+            .push(i);
+    }
+    let length = |i: usize| utterances[i].segment.map_or(0.0, |s| s.duration());
+    let mut kept: Vec<usize> = by_speaker
+        .into_values()
+        .flat_map(|mut own| {
+            // Longest first; `sort_by` is stable, so equal lengths stay in index order.
+            own.sort_by(|&a, &b| length(b).total_cmp(&length(a)));
+            own.truncate(per_speaker);
+            own
+        })
+        .collect();
+    kept.sort_unstable();
+    kept
 }

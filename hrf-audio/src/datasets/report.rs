@@ -15,17 +15,20 @@ pub fn render(
 ) -> String {
     let counts = count(dataset);
     let mut out = String::new();
-    let groups = group_word(dataset);
-    let _ = writeln!(
+    let (group, groups) = group_words(dataset);
+    let _ = write!(
         out,
-        "dataset {} at {}: {} classes, {} utterances, {} speakers, {} {groups}s",
+        "dataset {} at {}: {} classes, {} utterances, {} speakers",
         dataset.name,
         dataset.root.display(),
         dataset.classes.len(),
         dataset.utterances.len(),
         counts.per_speaker.len(),
-        counts.per_group.len(),
     );
+    if !counts.per_group.is_empty() {
+        let _ = write!(out, ", {} {groups}", counts.per_group.len());
+    }
+    out.push('\n');
 
     out.push_str("\nper class\n");
     let total = dataset.utterances.len().max(1) as f64;
@@ -49,13 +52,20 @@ pub fn render(
     table(&mut out, &["class", "utterances", "share"], &rows);
 
     if !counts.per_group.is_empty() {
-        let _ = writeln!(out, "\nper {groups}");
-        class_table(&mut out, groups, &counts.per_group, dataset, &counts);
+        let _ = writeln!(out, "\nper {group}");
+        class_table(&mut out, group, &counts.per_group, dataset, &counts);
     }
     out.push_str("\nper speaker\n");
     class_table(&mut out, "speaker", &counts.per_speaker, dataset, &counts);
 
-    let _ = writeln!(out, "\nprotocol: {}", describe(dataset));
+    let _ = write!(out, "\nprotocol: {}", describe(dataset));
+    match folds {
+        Ok(folds) => {
+            let plural = if folds.len() == 1 { "" } else { "s" };
+            let _ = writeln!(out, ": {} fold{plural}", folds.len());
+        }
+        Err(_) => out.push('\n'),
+    }
     match folds {
         Ok(folds) => fold_table(&mut out, folds),
         Err(err) => {
@@ -103,18 +113,18 @@ pub fn render(
     out
 }
 
-/// What `Utterance::group` means for this corpus.
-fn group_word(dataset: &Dataset) -> &'static str {
+/// What `Utterance::group` means for this corpus: (singular, plural).
+fn group_words(dataset: &Dataset) -> (&'static str, &'static str) {
     match dataset.name.as_str() {
-        "m3ed" => "series",
-        "daic-woz" => "split",
-        _ => "session",
+        "m3ed" => ("series", "series"),
+        "daic-woz" => ("split", "splits"),
+        _ => ("session", "sessions"),
     }
 }
 
 fn describe(dataset: &Dataset) -> String {
     let scoring = match dataset.protocol.kind {
-        ProtocolKind::FixedSplit { .. } => "one fold",
+        ProtocolKind::FixedSplit { .. } => "metrics of the held-out split",
         _ => "report the mean of per-fold metrics",
     };
     format!("{} ({scoring})", dataset.protocol.describe())

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::datasets::{Evaluation, Protocol, ProtocolKind, Utterance};
+use crate::datasets::{
+    Evaluation, Protocol, ProtocolKind, Segment, Utterance, keep_longest_segments,
+};
 
 fn utterance(id: usize, speaker: &str, group: Option<&str>, label: usize) -> Utterance {
     Utterance {
@@ -179,4 +181,33 @@ fn unusable_groupings_are_explained() {
         err.to_string(),
         "cannot build the m3ed evaluation protocol: fold `test` has no test utterances"
     );
+}
+
+#[test]
+fn rebalancing_keeps_each_speakers_longest_segments() {
+    // (speaker, segment length in s): p1 has 4 segments, p2 has 1.
+    let spans = [
+        ("p1", 2.0),
+        ("p1", 5.0),
+        ("p2", 1.0),
+        ("p1", 3.0),
+        ("p1", 5.0),
+    ];
+    let utterances: Vec<Utterance> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, (speaker, length))| Utterance {
+            segment: Some(Segment {
+                start: 10.0,
+                end: 10.0 + length,
+            }),
+            ..utterance(i, speaker, Some("train"), 0)
+        })
+        .collect();
+    let all: Vec<usize> = (0..5).collect();
+    // p1's two longest: the 5 s at 1 and the 5 s at 4 (tie kept in index order); p2 keeps its one.
+    assert_eq!(keep_longest_segments(&utterances, &all, 2), [1, 2, 4]);
+    assert_eq!(keep_longest_segments(&utterances, &all, 3), [1, 2, 3, 4]);
+    // Only the given indices are considered.
+    assert_eq!(keep_longest_segments(&utterances, &[0, 3], 1), [3]);
 }

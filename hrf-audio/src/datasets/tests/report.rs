@@ -57,7 +57,7 @@ per speaker
   cat         1     1      2
   total       3     3      6
 
-protocol: leave-one-session-out (report the mean of per-fold metrics)
+protocol: leave-one-session-out (report the mean of per-fold metrics): 2 folds
   fold  train  val  test  test speakers  val speakers
   s1        2    2     2  ann            cat
   s2        2    0     4  bob cat        -
