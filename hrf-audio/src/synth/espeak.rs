@@ -19,9 +19,10 @@ const DATA_FILES: [&str; 5] = ["phondata", "phonindex", "phontab", "intonations"
 const LANGUAGE_DIR: &str = "lang/gmw";
 
 /// espeak-ng's amplitude (0..=200, default 100) before the SSML `volume` factor. The default
-/// already peaks at full scale, so loud clips (volume up to 200%) would clip; 50 leaves 6 dB of
-/// headroom: the loudest allowed clip plays at espeak-ng's default level.
-const BASE_AMPLITUDE: &str = "50";
+/// already peaks near full scale, so loud clips (volume up to 200%, tense formants) would clip;
+/// 30 leaves about 10 dB of headroom, so even the loudest allowed clip stays below espeak-ng's
+/// default level.
+const BASE_AMPLITUDE: &str = "30";
 
 /// A working espeak-ng installation.
 #[derive(Clone, Debug)]
