@@ -85,8 +85,8 @@ pub struct ConvSubsampleAst {
 
 #[derive(Clone, Debug)]
 pub enum EncoderItemAst {
-    Blocks(BlockGroupAst),
-    Merge(MergeAst),
+    Blocks(Box<BlockGroupAst>),
+    Merge(Box<MergeAst>),
 }
 
 /// `- repeat: n` `block: kind` with its sublayers.

@@ -452,8 +452,8 @@ impl Checker<'_> {
 
 /// "try heads = 4 or 8": the nearest divisors of `width` below and above `heads`.
 fn divisor_help(heads: usize, width: usize) -> String {
-    let below = (1..heads).rev().find(|h| width % h == 0);
-    let above = (heads + 1..=width).find(|h| width % h == 0);
+    let below = (1..heads).rev().find(|h| width.is_multiple_of(*h));
+    let above = (heads + 1..=width).find(|h| width.is_multiple_of(*h));
     match (below, above) {
         (Some(b), Some(a)) => format!("try heads = {b} or {a}"),
         (Some(b), None) => format!("try heads = {b}"),

@@ -53,7 +53,7 @@ pub struct LoweredSubsample {
 
 #[derive(Clone, Debug)]
 pub enum LoweredItem {
-    Group(LoweredGroup),
+    Group(Box<LoweredGroup>),
     Merge {
         factor: Val,
         width: Option<Val>,
@@ -226,7 +226,7 @@ pub fn lower(ast: &SpecAst) -> (Lowered, Diagnostics) {
                 };
                 let conv_span = g.conv.as_ref().map(|c| c.span.clone());
                 let conv_default_span = conv_span.clone().unwrap_or_else(|| g.block.span.clone());
-                LoweredItem::Group(LoweredGroup {
+                LoweredItem::Group(Box::new(LoweredGroup {
                     repeat: ev.eval_or(g.repeat.as_ref(), 1, &g.span),
                     block: g.block.clone(),
                     hidden: ev.eval(&g.ffn.hidden),
@@ -246,7 +246,7 @@ pub fn lower(ast: &SpecAst) -> (Lowered, Diagnostics) {
                     ),
                     conv_span,
                     span: g.span.clone(),
-                })
+                }))
             }
         });
     }

@@ -250,9 +250,9 @@ fn encoder(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Vec<EncoderIt
         let is_merge =
             matches!(&item.kind, NodeKind::Map(e) if e.iter().any(|(k, _)| k.name == "merge"));
         let converted = if is_merge {
-            merge(item, diags).map(EncoderItemAst::Merge)
+            merge(item, diags).map(|m| EncoderItemAst::Merge(Box::new(m)))
         } else {
-            group(item, diags).map(EncoderItemAst::Blocks)
+            group(item, diags).map(|g| EncoderItemAst::Blocks(Box::new(g)))
         };
         match converted {
             Some(c) => out.push(c),

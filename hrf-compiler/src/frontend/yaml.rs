@@ -13,6 +13,9 @@ use crate::node::{Key, Node, NodeKind, Scalar, Span};
 /// Deepest nesting accepted; a spec needs about 5 levels, and the limit keeps hostile input from
 /// exhausting the stack of later (recursive) stages.
 const MAX_DEPTH: usize = 64;
+/// Most nodes a document may expand to, counting every alias expansion: stops "billion laughs"
+/// documents (aliases of aliases) from exhausting memory. A spec has a few hundred nodes.
+const MAX_NODES: usize = 100_000;
 
 /// Parses one YAML document into a `Node`. An empty document is `NodeKind::Null`.
 pub fn parse_yaml(text: &str) -> Result<Node, Diagnostics> {
@@ -21,6 +24,7 @@ pub fn parse_yaml(text: &str) -> Result<Node, Diagnostics> {
         anchors: HashMap::new(),
         stack: Vec::new(),
         root: None,
+        nodes: 0,
     };
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
@@ -46,10 +50,13 @@ pub fn parse_yaml(text: &str) -> Result<Node, Diagnostics> {
                 }
             }
             Event::Scalar(value, style, anchor, _) => {
+                builder.count(1, &span)?;
                 let node = builder.scalar(&value, style, &span);
                 builder.push(node, anchor, &span)?;
             }
             Event::Alias(id) => {
+                let size = builder.anchors.get(&id).map_or(1, node_count);
+                builder.count(size, &span)?;
                 let node = match builder.anchors.get(&id) {
                     Some(n) => n.clone(),
                     None => Node {
@@ -60,9 +67,11 @@ pub fn parse_yaml(text: &str) -> Result<Node, Diagnostics> {
                 builder.push(node, 0, &span)?;
             }
             Event::SequenceStart(_, anchor, _) => {
+                builder.count(1, &span)?;
                 builder.open(Open::Seq(Vec::new()), anchor, &span)?;
             }
             Event::MappingStart(_, anchor, _) => {
+                builder.count(1, &span)?;
                 builder.open(Open::Map(Vec::new(), None), anchor, &span)?;
             }
             Event::SequenceEnd | Event::MappingEnd => builder.close(&span)?,
@@ -93,13 +102,39 @@ struct Frame {
 }
 
 struct TreeBuilder<'t> {
+    /// Nodes built so far, alias expansions included (bounded by `MAX_NODES`).
+    nodes: usize,
     text: &'t str,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
     root: Option<Node>,
 }
 
+/// Nodes in a tree (maps count their keys' values, not the keys).
+fn node_count(node: &Node) -> usize {
+    1 + match &node.kind {
+        NodeKind::Map(entries) => entries.iter().map(|(_, n)| node_count(n)).sum(),
+        NodeKind::Seq(items) => items.iter().map(node_count).sum(),
+        NodeKind::Scalar(_) | NodeKind::Null => 0,
+    }
+}
+
 impl TreeBuilder<'_> {
+    fn count(&mut self, nodes: usize, span: &YamlSpan) -> Result<(), Diagnostics> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        if self.nodes <= MAX_NODES {
+            return Ok(());
+        }
+        let mut diags = Diagnostics::new();
+        diags
+            .error(
+                &self.span(span),
+                format!("the spec expands to more than {MAX_NODES} YAML nodes"),
+            )
+            .help("a model spec is a few hundred nodes: check the anchors (`&`) and aliases (`*`)");
+        Err(diags)
+    }
+
     fn span(&self, span: &YamlSpan) -> Span {
         let start = byte_offset(self.text, &span.start);
         let end = byte_offset(self.text, &span.end).max(start);
@@ -255,4 +290,91 @@ fn scan_error(text: &str, e: &ScanError) -> Diagnostics {
         .label(info)
         .help("check the indentation and that every `{`, `[` and quote is closed");
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_span(node: &Node) -> (usize, usize, usize, usize) {
+        match node.span {
+            Span::Text {
+                offset,
+                len,
+                line,
+                col,
+            } => (offset, len, line, col),
+            _ => panic!("YAML nodes carry text spans"),
+        }
+    }
+
+    fn entries(node: &Node) -> &[(Key, Node)] {
+        match &node.kind {
+            NodeKind::Map(e) => e,
+            other => panic!("expected a map, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn scalars_and_keys_carry_byte_line_and_column() {
+        let text = "a: 1\nb:\n  c: \"4 * d\"\n  é: x\n";
+        let root = parse_yaml(text).expect("valid YAML");
+        let b = &entries(&root)[1].1;
+        let (c_key, c) = &entries(b)[0];
+        assert_eq!(
+            text_span(&Node {
+                kind: NodeKind::Null,
+                span: c_key.span.clone()
+            }),
+            (10, 1, 3, 3)
+        );
+        // Quoted: the span covers the content, not the quotes.
+        assert_eq!(text_span(c), (14, 5, 3, 7));
+        assert!(matches!(&c.kind, NodeKind::Scalar(s) if s.quoted && s.text == "4 * d"));
+        // Columns count characters, offsets count bytes (`é` is 2 bytes).
+        let x = &entries(b)[1].1;
+        assert_eq!(text_span(x), (27, 1, 4, 6));
+    }
+
+    #[test]
+    fn aliases_expand_to_the_anchored_node() {
+        let root = parse_yaml("a: &w { k: 1 }\nb: *w\n").expect("valid YAML");
+        let b = &entries(&root)[1].1;
+        assert_eq!(entries(b)[0].0.name, "k");
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_with_a_located_error() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let diags = parse_yaml(&text).expect_err("too many nodes");
+        assert_eq!(diags.items.len(), 1);
+        assert_eq!(
+            diags.items[0].message,
+            "the spec expands to more than 100000 YAML nodes"
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let diags = parse_yaml(&text).expect_err("too deep");
+        assert!(
+            diags.items[0].message.contains("nests deeper than 64"),
+            "{:?}",
+            diags.items[0]
+        );
+    }
+
+    #[test]
+    fn empty_documents_are_null() {
+        assert!(matches!(parse_yaml("").map(|n| n.kind), Ok(NodeKind::Null)));
+        assert!(matches!(
+            parse_yaml("# only a comment\n").map(|n| n.kind),
+            Ok(NodeKind::Null)
+        ));
+    }
 }
