@@ -14,7 +14,8 @@ pub const IEMOCAP_CLASSES: [&str; 4] = ["neutral", "angry", "happy", "sad"];
 /// Codes that are valid IEMOCAP labels but outside the 4-class protocol.
 const EXCLUDED_CODES: [&str; 6] = ["xxx", "fru", "sur", "fea", "oth", "dis"];
 
-/// Loads an IEMOCAP release rooted at `root` (the directory holding `Session1` … `Session5`).
+/// Loads an IEMOCAP release rooted at `root` (the directory holding `Session1` … `Session5`, or
+/// the one holding `IEMOCAP_full_release/`).
 ///
 /// Speaker = session + the gender letter of the utterance's last token
 /// (`Ses01F_impro01_M012` → `Ses01_M`; `Ses01F` names the dialog lead, not the speaker).
@@ -24,7 +25,12 @@ const EXCLUDED_CODES: [&str; 6] = ["xxx", "fru", "sur", "fea", "oth", "dis"];
 pub fn load_iemocap(root: &Path) -> Result<Dataset, DataError> {
     const KIND: &str = "iemocap";
     require_dir(KIND, root)?;
-    let sessions = session_dirs(root)?;
+    let mut sessions = session_dirs(root)?;
+    // Accept the directory the release archive was unpacked into, too.
+    let release = root.join("IEMOCAP_full_release");
+    if sessions.is_empty() && release.is_dir() {
+        sessions = session_dirs(&release)?;
+    }
     if sessions.is_empty() {
         return Err(DataError::Layout {
             kind: KIND,

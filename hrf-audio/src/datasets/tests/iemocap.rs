@@ -198,11 +198,33 @@ fn missing_or_foreign_directories_are_clear_errors() {
         )
     );
     tree.dir("Documentation");
+    tree.dir("IEMOCAP_full_release/Documentation");
     assert_eq!(
         load_iemocap(tree.root()).unwrap_err().to_string(),
         format!(
             "{} does not have the iemocap layout: no Session1 … Session5 directories; pass the IEMOCAP_full_release directory",
             tree.root().display()
         )
+    );
+}
+
+#[test]
+fn the_parent_of_iemocap_full_release_also_works() {
+    let tree = FakeTree::new("iemocap-parent");
+    tree.file(
+        "IEMOCAP_full_release/Session4/dialog/EmoEvaluation/Ses04F_script01_1.txt",
+        "[1.0 - 2.0]\tSes04F_script01_1_M003\tang\t[1.0, 4.0, 4.0]\n",
+    );
+    tree.touch(&[
+        "IEMOCAP_full_release/Session4/sentences/wav/Ses04F_script01_1/Ses04F_script01_1_M003.wav",
+    ]);
+    let data = load_iemocap(tree.root()).unwrap();
+    assert_eq!(data.utterances.len(), 1);
+    assert_eq!(
+        (
+            data.utterances[0].speaker.as_str(),
+            data.utterances[0].label
+        ),
+        ("Ses04_M", 1)
     );
 }
