@@ -20,6 +20,8 @@ pub enum MetricsError {
         position: usize,
         classes: usize,
     },
+    #[error("cannot merge a {other}-class confusion matrix into a {classes}-class one")]
+    ClassCountMismatch { classes: usize, other: usize },
     #[error("{truth} true labels but {predicted} predictions; pass one prediction per label")]
     LengthMismatch { truth: usize, predicted: usize },
     #[error("{keys} speaker keys but {labels} labels; pass one key per utterance")]
@@ -82,10 +84,9 @@ impl ConfusionMatrix {
     /// Adds the counts of `other` (e.g. pooling folds). Errors on a different class count.
     pub fn merge(&mut self, other: &ConfusionMatrix) -> Result<(), MetricsError> {
         if other.classes != self.classes {
-            return Err(MetricsError::ClassOutOfRange {
-                index: other.classes,
-                position: 0,
+            return Err(MetricsError::ClassCountMismatch {
                 classes: self.classes,
+                other: other.classes,
             });
         }
         self.counts
@@ -99,7 +100,8 @@ impl ConfusionMatrix {
         self.classes
     }
 
-    /// Samples of class `truth` predicted as `predicted`.
+    /// Samples of class `truth` predicted as `predicted`. Both must be `< classes()` (as for
+    /// every per-class accessor below); out-of-range indices are a programming error and panic.
     pub fn count(&self, truth: usize, predicted: usize) -> u64 {
         self.counts[truth * self.classes + predicted]
     }
@@ -159,6 +161,63 @@ impl ConfusionMatrix {
     pub fn macro_f1(&self) -> Option<f64> {
         mean((0..self.classes).filter_map(|c| self.f1(c)))
     }
+}
+
+/// The three headline numbers of one evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scores {
+    pub weighted_accuracy: f64,
+    pub unweighted_accuracy: f64,
+    pub macro_f1: f64,
+}
+
+impl ConfusionMatrix {
+    /// WA, UA and macro-F1 together; `None` for an empty matrix.
+    pub fn scores(&self) -> Option<Scores> {
+        Some(Scores {
+            weighted_accuracy: self.weighted_accuracy()?,
+            unweighted_accuracy: self.unweighted_accuracy()?,
+            macro_f1: self.macro_f1()?,
+        })
+    }
+
+    /// The matrix as text: one row per true class, one column per predicted class, both labelled
+    /// with `names` (`names.len()` must equal `classes()`; missing names print as indices).
+    pub fn render(&self, names: &[String]) -> String {
+        let name = |c: usize| names.get(c).cloned().unwrap_or_else(|| c.to_string());
+        let label_width = (0..self.classes)
+            .map(|c| name(c).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("true\\pred".len());
+        let cell_width = (0..self.classes)
+            .map(|c| name(c).chars().count())
+            .chain(self.counts.iter().map(|n| n.to_string().len()))
+            .max()
+            .unwrap_or(1);
+        let mut out = format!("{:<label_width$}", "true\\pred");
+        for c in 0..self.classes {
+            out.push_str(&format!("  {:>cell_width$}", name(c)));
+        }
+        out.push('\n');
+        for (t, row) in self.rows().into_iter().enumerate() {
+            out.push_str(&format!("{:<label_width$}", name(t)));
+            for n in row {
+                out.push_str(&format!("  {n:>cell_width$}"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Mean of each score over folds (the cross-validation figure); `None` for no folds.
+pub fn mean_over_folds(folds: &[Scores]) -> Option<Scores> {
+    Some(Scores {
+        weighted_accuracy: mean(folds.iter().map(|s| s.weighted_accuracy))?,
+        unweighted_accuracy: mean(folds.iter().map(|s| s.unweighted_accuracy))?,
+        macro_f1: mean(folds.iter().map(|s| s.macro_f1))?,
+    })
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -303,11 +362,45 @@ mod tests {
     }
 
     #[test]
+    fn fold_means_and_rendering() {
+        // Fold 1: WA 0.6, UA 11/18, F1 38/63 (case above); fold 2: all correct.
+        let first = ConfusionMatrix::from_labels(
+            3,
+            &[0, 0, 0, 0, 1, 1, 1, 2, 2, 2],
+            &[0, 0, 1, 2, 1, 1, 0, 2, 2, 1],
+        )
+        .unwrap()
+        .scores()
+        .unwrap();
+        let second = ConfusionMatrix::from_labels(3, &[0, 1, 2], &[0, 1, 2])
+            .unwrap()
+            .scores()
+            .unwrap();
+        let mean = mean_over_folds(&[first, second]).unwrap();
+        close(Some(mean.weighted_accuracy), 0.8);
+        close(Some(mean.unweighted_accuracy), (11.0 / 18.0 + 1.0) / 2.0);
+        close(Some(mean.macro_f1), (38.0 / 63.0 + 1.0) / 2.0);
+        assert_eq!(mean_over_folds(&[]), None);
+        assert_eq!(ConfusionMatrix::new(2).scores(), None);
+
+        let m = ConfusionMatrix::from_labels(2, &[0, 0, 1], &[0, 1, 1]).unwrap();
+        let names = ["neutral".to_owned(), "sad".to_owned()];
+        assert_eq!(
+            m.render(&names),
+            "true\\pred  neutral      sad\nneutral          1        1\nsad              0        1\n"
+        );
+    }
+
+    #[test]
     fn merging_pools_counts() {
         let mut a = ConfusionMatrix::from_labels(2, &[0, 1], &[0, 0]).unwrap();
         let b = ConfusionMatrix::from_labels(2, &[1, 1], &[1, 0]).unwrap();
         a.merge(&b).unwrap();
         assert_eq!(a.rows(), [&[1, 0][..], &[2, 1][..]]);
+        assert_eq!(
+            a.merge(&ConfusionMatrix::new(3)).unwrap_err().to_string(),
+            "cannot merge a 3-class confusion matrix into a 2-class one"
+        );
         close(a.weighted_accuracy(), 0.5);
     }
 
