@@ -192,10 +192,15 @@ pub(crate) fn require_dir(kind: &'static str, root: &Path) -> Result<(), DataErr
     Ok(())
 }
 
-/// Reads a whole text file, naming it in the error.
+/// Reads a whole text file, naming it in the error. A leading UTF-8 byte-order mark (written by
+/// spreadsheet exports) is dropped so that header names still match.
 pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
-    std::fs::read_to_string(path).map_err(|source| DataError::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
     })
 }

@@ -151,3 +151,17 @@ fn a_missing_manifest_is_a_clear_error() {
         )
     );
 }
+
+#[test]
+fn byte_order_mark_and_crlf_from_spreadsheets_are_accepted() {
+    let tree = FakeTree::new("manifest-bom");
+    tree.touch(&["a.wav", "b.wav"]);
+    let manifest = tree.file(
+        "m.csv",
+        "\u{feff}path,label,speaker\r\na.wav,x,s1\r\nb.wav,y,s2\r\n",
+    );
+    let data = load_manifest(&manifest, None).unwrap();
+    assert!(data.skipped.is_empty(), "{:?}", data.skipped);
+    assert_eq!(data.classes, ["x", "y"]);
+    assert_eq!(data.utterances[1].speaker, "s2");
+}
