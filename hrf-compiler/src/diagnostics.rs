@@ -130,13 +130,19 @@ fn render_one(out: &mut String, d: &Diagnostic, path: &str, source: &str) {
         let span_chars = span_text.lines().next().unwrap_or("").chars().count();
         let line_chars = line_text.chars().count();
         let carets = span_chars.min(line_chars.saturating_sub(start_char)).max(1);
+        // Tabs are shown as 4 spaces (as rustc does) so the caret stays under its character.
+        let tabs_before = line_text
+            .chars()
+            .take(start_char)
+            .filter(|&c| c == '\t')
+            .count();
         let _ = writeln!(out, "--> {path}:{line}:{col}");
         let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{line_no} | {line_text}");
+        let _ = writeln!(out, "{line_no} | {}", line_text.replace('\t', "    "));
         let _ = writeln!(
             out,
             "{pad} | {}{} {label}",
-            " ".repeat(start_char),
+            " ".repeat(start_char + 3 * tabs_before),
             "^".repeat(carets)
         );
     } else {

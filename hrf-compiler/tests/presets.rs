@@ -265,3 +265,15 @@ classes:
     assert_eq!(a.train, b.train);
     assert_eq!(a.folded, b.folded);
 }
+
+#[test]
+fn hrf_true_means_the_defaults_and_false_means_none() {
+    let base = hrf_compiler::presets::preset("conv_transformer_light_hrf").expect("preset");
+    let explicit = compile_yaml("a.yaml", base).expect("compiles");
+    let shorthand =
+        compile_yaml("b.yaml", &base.replace("hrf: { expand: 4 }", "hrf: true")).expect("compiles");
+    assert_eq!(explicit.train, shorthand.train);
+    let off = compile_yaml("c.yaml", &base.replace("hrf: { expand: 4 }", "hrf: false"))
+        .expect("compiles");
+    assert_eq!(off.train, preset("conv_transformer_light").train);
+}

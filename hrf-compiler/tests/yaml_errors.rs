@@ -776,6 +776,85 @@ error: undefined dim `h`
 }
 
 #[test]
+fn field_written_one_level_too_high() {
+    assert_rendered(
+        &edit(
+            BASE,
+            "    attention: { heads: heads }\n",
+            "    heads: heads\n",
+        ),
+        r#"
+error: `heads` belongs inside `attention:`, not directly in `encoder item`
+--> specs/bad.yaml:9:5
+  |
+9 |     heads: heads
+  |     ^^^^^ `heads` belongs inside `attention:`, not directly in `encoder item`
+  = help: write `attention: { heads: … }`
+"#,
+    );
+}
+
+#[test]
+fn activation_in_capitals() {
+    assert_rendered(
+        &edit(BASE, "act: swish", "act: Swish"),
+        r#"
+error: unknown activation `Swish`
+--> specs/bad.yaml:10:30
+   |
+10 |     ffn: { hidden: ffn, act: Swish }
+   |                              ^^^^^ unknown activation `Swish`
+   = help: did you mean `swish`? (expected one of: relu, swish, gelu)
+"#,
+    );
+}
+
+#[test]
+fn tab_indentation() {
+    assert_rendered(
+        &edit(BASE, "    ffn: {", "\tffn: {"),
+        r#"
+error: YAML syntax error: tabs disallowed within this context (block indentation)
+--> specs/bad.yaml:10:2
+   |
+10 |     ffn: { hidden: ffn, act: swish }
+   |     ^ tabs disallowed within this context (block indentation)
+   = help: check the indentation and that every `{`, `[` and quote is closed
+"#,
+    );
+}
+
+#[test]
+fn decimal_dim() {
+    assert_rendered(
+        &edit(BASE, "d: 64,", "d: 64.0,"),
+        r#"
+error: unexpected `.` in dim expression `64.0`
+--> specs/bad.yaml:3:14
+  |
+3 | dims: { d: 64.0, heads: 4, ffn: 4 * d }
+  |              ^ unexpected `.` in dim expression `64.0`
+  = help: a dim expression uses integers, dim names, + - * / and parentheses, e.g. `4 * d`
+"#,
+    );
+}
+
+#[test]
+fn hrf_as_a_number() {
+    assert_rendered(
+        &edit(BASE, "act: swish }", "act: swish, hrf: 4 }"),
+        r#"
+error: `hrf` must be a map of fields, found `4`
+--> specs/bad.yaml:10:42
+   |
+10 |     ffn: { hidden: ffn, act: swish, hrf: 4 }
+   |                                          ^ `hrf` must be a map of fields, found `4`
+   = help: write `hrf: { expand: … }`
+"#,
+    );
+}
+
+#[test]
 fn empty_spec() {
     assert_rendered(
         "",

@@ -85,8 +85,11 @@ impl<'a> Fields<'a> {
     ) -> Option<&'a (Key, Node)> {
         // A misspelt key already got "did you mean `name`?": one mistake, one error.
         let found = self.get(name);
+        // Likewise when the map's fields were written one level too high (`heads:` beside
+        // `block:` instead of inside `attention:`): that key's error says where it belongs.
         let misspelt = self.entries.iter().any(|(k, _)| {
-            !self.allowed.contains(&k.name.as_str()) && closest(&k.name, self.allowed) == Some(name)
+            !self.allowed.contains(&k.name.as_str())
+                && (closest(&k.name, self.allowed) == Some(name) || home(&k.name) == Some(name))
         });
         if found.is_none() && !misspelt {
             diags
@@ -100,7 +103,37 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The map a field belongs in, for "`heads` belongs inside `attention:`".
+const HOMES: &[(&str, &str)] = &[
+    ("heads", "attention"),
+    ("window", "attention"),
+    ("hidden", "ffn"),
+    ("act", "ffn"),
+    ("expand", "hrf"),
+    ("depth", "hrf"),
+    ("features", "input"),
+    ("max_frames", "input"),
+    ("channels", "conv_subsample"),
+    ("stride", "conv_subsample"),
+    ("factor", "merge"),
+];
+
+fn home(field: &str) -> Option<&'static str> {
+    HOMES.iter().find(|(f, _)| *f == field).map(|(_, h)| *h)
+}
+
 fn unknown_field(name: &str, span: &Span, what: &str, allowed: &[&str], diags: &mut Diagnostics) {
+    if let Some(h) = home(name)
+        && h != what
+    {
+        diags
+            .error(
+                span,
+                format!("`{name}` belongs inside `{h}:`, not directly in `{what}`"),
+            )
+            .help(format!("write `{h}: {{ {name}: … }}`"));
+        return;
+    }
     if name == "hrf" {
         diags
             .error(span, format!("`hrf` is not allowed in `{what}`: HRF expands FFNs only"))

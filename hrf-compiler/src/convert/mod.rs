@@ -319,7 +319,27 @@ fn ffn(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<FfnAst> {
     let act = f
         .get("act")
         .and_then(|e| word(e, "activation", ACTIVATIONS, diags));
+    // `hrf: true` asks for the defaults; `hrf: false` for none.
     let hrf = match f.get("hrf") {
+        Some((
+            key,
+            Node {
+                kind: NodeKind::Scalar(s),
+                ..
+            },
+        )) if !s.quoted && s.text == "true" => Some(HrfAst {
+            expand: None,
+            depth: None,
+            bias: None,
+            span: key.span.clone(),
+        }),
+        Some((
+            _,
+            Node {
+                kind: NodeKind::Scalar(s),
+                ..
+            },
+        )) if !s.quoted && s.text == "false" => None,
         Some(e) => Some(hrf(e, diags)?),
         None => None,
     };
