@@ -181,6 +181,28 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_spec_fails_and_an_unknown_name_is_explained() {
+        let path =
+            std::env::temp_dir().join(format!("hrf-inspect-bad-{}.yaml", std::process::id()));
+        std::fs::write(&path, "name: Bad\n").expect("write temp spec");
+        let code = run(Args {
+            spec: path.clone(),
+            activations: false,
+        });
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(code.ok(), Some(ExitCode::FAILURE));
+        let err = load(std::path::Path::new("conformer_lite"))
+            .err()
+            .map(|e| e.0);
+        assert!(
+            err.is_some_and(
+                |e| e.contains("no preset of that name") && e.contains("conformer_light")
+            )
+        );
+        assert!(load(std::path::Path::new("conformer_light")).is_ok());
+    }
+
+    #[test]
     fn groups_thousands() {
         assert_eq!(group(488196), "488,196");
         assert_eq!(group(12), "12");
