@@ -1,6 +1,7 @@
-//! The whole `model!` expansion (stages 1–5 for the inline form): tokens → `Node` →
-//! `compile_node` → the dims module, or every diagnostic as a `compile_error!` at its token plus
-//! a stub module, so one mistake in a spec gives one message.
+//! Stages 1–5 for `model!`: tokens → `Node` → `compile_node` → dims module or compile errors.
+//!
+//! On error every diagnostic becomes a `compile_error!` at its token, next to a stub module, so
+//! one mistake in a spec gives one message.
 
 use proc_macro2::{Span as TokenSpan, TokenStream, TokenTree};
 use quote::quote;

@@ -1,5 +1,7 @@
-//! Unit tests of the `model!` expansion: the dims module on success; on error, every diagnostic
-//! as a `compile_error!` plus a stub module carrying whatever values can still be evaluated.
+//! Tests of the `model!` expansion (stages 1–5 for the inline form).
+//!
+//! The dims module on success; on error, every diagnostic as a `compile_error!` plus a stub
+//! module carrying whatever values can still be evaluated.
 
 use proc_macro2::{Span as TokenSpan, TokenStream};
 
@@ -223,6 +225,7 @@ fn dims_that_collide_in_uppercase_keep_the_first() {
             ("D".into(), Some(64), "d".into()),
             ("D".into(), Some(32), "D".into()),
             ("X".into(), Some(-3), "x".into()),
+            ("CLASSES".into(), Some(2), "classes".into()),
         ],
         classes: vec!["a".into(), "b".into()],
     };
@@ -240,4 +243,122 @@ fn snake_case_splits_words_and_acronyms() {
     assert_eq!(snake_case("Tiny"), "tiny");
     assert_eq!(snake_case("Light2D"), "light2_d");
     assert_eq!(snake_case("already_snake"), "already_snake");
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::{EXAMPLE, read_expansion};
+    use crate::frontend::tokens::expand_model;
+
+    /// Tokens a user might type inside `model! { … }`, right or wrong.
+    const WORDS: &[&str] = &[
+        "name",
+        "Tiny",
+        "input",
+        "features",
+        "max_frames",
+        "dims",
+        "d",
+        "heads",
+        "ffn",
+        "frontend",
+        "conv_subsample",
+        "layers",
+        "channels",
+        "kernel",
+        "stride",
+        "encoder",
+        "repeat",
+        "block",
+        "conformer",
+        "speechformer",
+        "conv_transformer",
+        "merge",
+        "factor",
+        "attention",
+        "window",
+        "conv",
+        "hrf",
+        "expand",
+        "depth",
+        "bias",
+        "true",
+        "act",
+        "swish",
+        "pool",
+        "mean",
+        "dropout",
+        "classes",
+        "a",
+        "b",
+        "0",
+        "1",
+        "2",
+        "4",
+        "64",
+        "600",
+        "0.5",
+        "9223372036854775807",
+        "99999999999999999999",
+        "-",
+        "+",
+        "*",
+        "/",
+        "%",
+        ":",
+        "::",
+        ",",
+        ";",
+        "=",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"x\"",
+        "\"\"",
+        "'c'",
+        "#",
+        ".",
+        "r#type",
+    ];
+
+    fn check(text: &str) {
+        // Unbalanced delimiters never reach a proc macro: rustc's lexer rejects them first.
+        if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
+            // Whatever the input, the expansion is valid Rust items.
+            read_expansion(expand_model(tokens));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_token_soup(words in prop::collection::vec(prop::sample::select(WORDS), 0..40)) {
+            check(&words.join(" "));
+        }
+
+        #[test]
+        fn mutated_example(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(WORDS), 0..3u8), 1..4),
+        ) {
+            let mut words: Vec<String> = EXAMPLE
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            for (at, word, kind) in edits {
+                let i = at.index(words.len() + 1);
+                match kind {
+                    0 => words.insert(i, word.to_string()),
+                    1 if i < words.len() => { words.remove(i); }
+                    _ if i < words.len() => words[i] = word.to_string(),
+                    _ => words.push(word.to_string()),
+                }
+            }
+            check(&words.join(" "));
+        }
+    }
 }

@@ -1,5 +1,7 @@
-//! Stage 1 for the inline form: `model! { … }` tokens → `Node` (parse.rs), and the macro's whole
-//! expansion, `Node` → compiler → dims module or `compile_error!`s (expand.rs, outline.rs).
+//! Stage 1 for the inline form: `model! { … }` tokens → `Node`, and the macro's whole expansion.
+//!
+//! `parse.rs`: tokens → `Node`. `expand.rs`: `Node` → compiler → dims module (`outline.rs`) or
+//! `compile_error!`s.
 
 mod expand;
 #[cfg(test)]

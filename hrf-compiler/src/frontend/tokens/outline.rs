@@ -1,6 +1,7 @@
-//! Stage 5 (codegen, first slice) for `model!`: the dims module a spec declares — from the
-//! checked IR when the spec compiles, and salvaged from the raw tree when it does not, so that a
-//! mistake in the spec does not also break every use of the module.
+//! Stage 5 (codegen, first slice) for `model!`: the dims module a spec declares.
+//!
+//! Built from the checked IR when the spec compiles, and salvaged from the raw tree when it does
+//! not, so that a mistake in the spec does not also break every use of the module.
 
 use proc_macro2::{Literal, Span as TokenSpan, TokenStream};
 use quote::{format_ident, quote};
@@ -135,12 +136,13 @@ impl DimsModule {
     }
 
     /// The module's tokens. Consts whose name is not a valid identifier, or that repeat an
-    /// earlier const's name (`d` and `D`), are left out: the compiler reports those dims.
+    /// earlier const's name (`d` and `D`, or a dim named `classes`), are left out rather than
+    /// emitted as a second definition.
     pub fn to_tokens(&self) -> TokenStream {
         let Ok(module) = syn::parse_str::<syn::Ident>(&self.module) else {
             return TokenStream::new();
         };
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: Vec<&str> = vec!["CLASSES"];
         let mut consts = TokenStream::new();
         for (name, value, written) in &self.consts {
             let Ok(ident) = syn::parse_str::<syn::Ident>(name) else {

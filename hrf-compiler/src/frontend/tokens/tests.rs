@@ -1,5 +1,7 @@
-//! Unit tests of the `model!` token parser: structure, spans, `Scalar::pieces`, trailing commas
-//! and syntax errors (spans are real line/column positions: proc-macro2's `span-locations`).
+//! Tests of stage 1 for `model!` (tokens → `Node`).
+//!
+//! Structure, spans, `Scalar::pieces`, trailing commas and syntax errors (spans are real
+//! line/column positions: proc-macro2's `span-locations`).
 
 use proc_macro2::{Span as TokenSpan, TokenStream};
 
