@@ -66,10 +66,11 @@ fn end_span(tree: &TokenTree) -> TokenSpan {
 /// `key: value, key: value, …` up to the end of `input`, keys in source order (duplicates kept
 /// for the converter to report).
 fn parse_map_entries(input: ParseStream) -> syn::Result<Vec<(Key, Node)>> {
-    let mut entries = Vec::new();
+    let mut entries: Vec<(Key, Node)> = Vec::new();
     while !input.is_empty() {
         let key = parse_key(input)?;
-        parse_colon(input, &key.name)?;
+        let previous = entries.last().map(|(k, _)| k.name.as_str());
+        parse_colon(input, &key, previous)?;
         let value = parse_value(input, &ValueSite::Field(&key.name))?;
         entries.push((key, value));
         if input.is_empty() {
@@ -120,7 +121,14 @@ fn parse_key(input: ParseStream) -> syn::Result<Key> {
     )))
 }
 
-fn parse_colon(input: ParseStream, key: &str) -> syn::Result<()> {
+/// `previous` is the key of the entry before, for the hint when `key` is really the next item
+/// of a list written without brackets (`classes: neutral, angry`).
+fn parse_colon(input: ParseStream, key: &Key, previous: Option<&str>) -> syn::Result<()> {
+    let key_span = match key.span {
+        Span::Tokens { first, .. } => first,
+        Span::Text { .. } | Span::Synthetic => input.span(),
+    };
+    let key = key.name.as_str();
     if input.peek(Token![::]) {
         return Err(input.error(format!("expected a single `:` after `{key}`, found `::`")));
     }
@@ -133,7 +141,18 @@ fn parse_colon(input: ParseStream, key: &str) -> syn::Result<()> {
             "expected `:` after `{key}`, found `=`: fields are written `{key}: value`"
         )));
     }
-    if input.is_empty() {
+    if input.is_empty() || input.peek(Token![,]) {
+        // A bare word followed by `,` is most likely the next item of a list written without
+        // brackets: point at the word itself.
+        if let Some(previous) = previous {
+            return Err(syn::Error::new(
+                key_span,
+                format!(
+                    "expected `:` and a value after `{key}`; if `{key}` continues the value of \
+                     `{previous}`, write a list in brackets: `{previous}: [a, b]`"
+                ),
+            ));
+        }
         return Err(input.error(format!("expected `:` and a value after `{key}`")));
     }
     Err(input.error(format!(

@@ -371,3 +371,14 @@ fn literal_errors_point_at_the_literal() {
     );
     assert_eq!(col, 6);
 }
+
+#[test]
+fn a_list_without_brackets_suggests_brackets() {
+    let (msg, _, col) = parse_err("pool: mean, classes: neutral, angry, happy");
+    assert_eq!(
+        msg,
+        "expected `:` and a value after `angry`; if `angry` continues the value of `classes`, \
+         write a list in brackets: `classes: [a, b]`"
+    );
+    assert_eq!(col, 30);
+}
