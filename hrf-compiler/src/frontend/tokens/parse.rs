@@ -12,6 +12,10 @@ use syn::{Ident, Lit, Token};
 
 use crate::node::{Key, Node, NodeKind, Scalar, Span};
 
+/// Deepest nesting of maps and lists, and of parentheses in an expression: the YAML front-end's
+/// limit, which keeps hostile input from exhausting the stack of later (recursive) stages.
+const MAX_DEPTH: usize = 64;
+
 /// Parses the body of a `model! { … }` invocation (the tokens between the macro's braces) into
 /// a `NodeKind::Map`. Syntax errors are `syn::Error`s at the offending token.
 /// An empty invocation is `NodeKind::Null`, like an empty YAML document, so both front-ends
@@ -24,7 +28,7 @@ pub fn parse_model_tokens(tokens: TokenStream) -> syn::Result<Node> {
             span,
         });
     }
-    let entries = (|input: ParseStream| parse_map_entries(input)).parse2(tokens)?;
+    let entries = (|input: ParseStream| parse_map_entries(input, 1)).parse2(tokens)?;
     Ok(Node {
         kind: NodeKind::Map(entries),
         span,
@@ -65,13 +69,13 @@ fn end_span(tree: &TokenTree) -> TokenSpan {
 
 /// `key: value, key: value, …` up to the end of `input`, keys in source order (duplicates kept
 /// for the converter to report).
-fn parse_map_entries(input: ParseStream) -> syn::Result<Vec<(Key, Node)>> {
+fn parse_map_entries(input: ParseStream, depth: usize) -> syn::Result<Vec<(Key, Node)>> {
     let mut entries: Vec<(Key, Node)> = Vec::new();
     while !input.is_empty() {
         let key = parse_key(input)?;
         let previous = entries.last().map(|(k, _)| k.name.as_str());
         parse_colon(input, &key, previous)?;
-        let value = parse_value(input, &ValueSite::Field(&key.name))?;
+        let value = parse_value(input, &ValueSite::Field(&key.name), depth)?;
         entries.push((key, value));
         if input.is_empty() {
             break;
@@ -82,10 +86,10 @@ fn parse_map_entries(input: ParseStream) -> syn::Result<Vec<(Key, Node)>> {
 }
 
 /// `value, value, …` up to the end of `input`.
-fn parse_seq_items(input: ParseStream) -> syn::Result<Vec<Node>> {
+fn parse_seq_items(input: ParseStream, depth: usize) -> syn::Result<Vec<Node>> {
     let mut items = Vec::new();
     while !input.is_empty() {
-        items.push(parse_value(input, &ValueSite::Item)?);
+        items.push(parse_value(input, &ValueSite::Item, depth)?);
         if input.is_empty() {
             break;
         }
@@ -198,17 +202,22 @@ fn parse_comma(input: ParseStream, separated: Separated) -> syn::Result<()> {
 }
 
 /// One value: `{ map }`, `[ seq ]`, or a scalar token run.
-fn parse_value(input: ParseStream, site: &ValueSite) -> syn::Result<Node> {
+/// `depth` counts the maps and lists around the value (the top-level map is 1).
+fn parse_value(input: ParseStream, site: &ValueSite, depth: usize) -> syn::Result<Node> {
     if input.is_empty() || input.peek(Token![,]) {
         return Err(input.error(match site {
             ValueSite::Field(key) => format!("expected a value after `{key}:`"),
             ValueSite::Item => "expected a list item".to_string(),
         }));
     }
+    let nested = input.peek(syn::token::Brace) || input.peek(syn::token::Bracket);
+    if nested && depth >= MAX_DEPTH {
+        return Err(input.error(format!("the spec nests deeper than {MAX_DEPTH} levels")));
+    }
     if input.peek(syn::token::Brace) {
         let content;
         let brace = syn::braced!(content in input);
-        let entries = parse_map_entries(&content)?;
+        let entries = parse_map_entries(&content, depth + 1)?;
         return Ok(Node {
             kind: NodeKind::Map(entries),
             span: Span::Tokens {
@@ -220,7 +229,7 @@ fn parse_value(input: ParseStream, site: &ValueSite) -> syn::Result<Node> {
     if input.peek(syn::token::Bracket) {
         let content;
         let bracket = syn::bracketed!(content in input);
-        let items = parse_seq_items(&content)?;
+        let items = parse_seq_items(&content, depth + 1)?;
         return Ok(Node {
             kind: NodeKind::Seq(items),
             span: Span::Tokens {
@@ -274,6 +283,8 @@ struct ScalarRun {
     first: Option<TokenSpan>,
     last: Option<TokenSpan>,
     prev: PrevState,
+    /// How many `(` are open at the token being pushed.
+    parens: usize,
     /// The last operator pushed, for "expected an operand after `*`".
     last_operator: Option<(char, TokenSpan)>,
 }
@@ -338,6 +349,13 @@ impl ScalarRun {
                         "empty parentheses: expected an expression inside `( … )`",
                     ));
                 }
+                self.parens += 1;
+                if self.parens > MAX_DEPTH {
+                    return Err(syn::Error::new(
+                        group.span_open(),
+                        format!("the expression nests deeper than {MAX_DEPTH} parentheses"),
+                    ));
+                }
                 self.push_text("(", group.span_open(), Prev::Start);
                 for inner in group.stream() {
                     if !self.accepts(&inner) {
@@ -347,6 +365,7 @@ impl ScalarRun {
                 }
                 self.check_not_dangling()?;
                 self.push_text(")", group.span_close(), Prev::Operand);
+                self.parens -= 1;
             }
         }
         self.last = Some(end_span(tree));

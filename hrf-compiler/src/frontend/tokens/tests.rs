@@ -382,3 +382,21 @@ fn a_list_without_brackets_suggests_brackets() {
     );
     assert_eq!(col, 30);
 }
+
+#[test]
+fn nesting_is_limited_like_yaml() {
+    // 63 lists inside the top-level map are fine; 64 are one too many.
+    let ok = format!("a: {}1{}", "[".repeat(63), "]".repeat(63));
+    assert!(matches!(parse(&ok).kind, NodeKind::Map(_)));
+    let deep = format!("a: {}1{}", "[".repeat(64), "]".repeat(64));
+    let (msg, _, col) = parse_err(&deep);
+    assert_eq!(msg, "the spec nests deeper than 64 levels");
+    assert_eq!(col, 3 + 63);
+
+    let parens = format!("a: {}1{}", "(".repeat(65), ")".repeat(65));
+    let (msg, _, col) = parse_err(&parens);
+    assert_eq!(msg, "the expression nests deeper than 64 parentheses");
+    assert_eq!(col, 3 + 64);
+    let parens = format!("a: {}1{}", "(".repeat(64), ")".repeat(64));
+    assert_eq!(text(get(&parse(&parens), "a")).len(), 129);
+}
