@@ -6,10 +6,11 @@
 
 use proc_macro::TokenStream;
 
-/// Declares a model inline, in the same language as the YAML specs (see `specs/`):
+/// Declares a model inline, in the same language as the YAML specs (see `specs/`); use it as
+/// `hrf_runtime::model!`:
 ///
-/// ```ignore
-/// hrf_runtime::model! {
+/// ```
+/// hrf_macros::model! {
 ///     name: ConformerLightHrf,
 ///     input: { features: 64, max_frames: 600 },
 ///     dims: { d: 64, heads: 4, ffn: 4 * d },
@@ -22,6 +23,9 @@ use proc_macro::TokenStream;
 ///     pool: mean,
 ///     classes: [neutral, angry, happy, sad],
 /// }
+///
+/// assert_eq!(conformer_light_hrf::FFN, 256);
+/// assert_eq!(conformer_light_hrf::CLASSES, ["neutral", "angry", "happy", "sad"]);
 /// ```
 ///
 /// expands to `pub mod conformer_light_hrf { pub const D: usize = 64; … pub const CLASSES:
