@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 mod cmd;
 
 #[derive(Parser)]
-#[command(name = "hrf", version, about = "Train over-parameterized (HRF) speech transformers, deploy them folded")]
+#[command(
+    name = "hrf",
+    version,
+    about = "Train over-parameterized (HRF) speech transformers, deploy them folded"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

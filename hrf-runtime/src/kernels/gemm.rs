@@ -30,7 +30,10 @@ pub fn gemm<T: Real>(
     alpha: T,
     beta: T,
 ) {
-    assert!(c.len() >= m * n && a.len() >= m * k && b.len() >= k * n, "gemm: buffer too small");
+    assert!(
+        c.len() >= m * n && a.len() >= m * k && b.len() >= k * n,
+        "gemm: buffer too small"
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -85,7 +88,12 @@ mod tests {
         let (m, k, n) = (3, 5, 4);
         let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
         let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.91).cos()).collect();
-        for (oa, ob) in [(Op::N, Op::N), (Op::T, Op::N), (Op::N, Op::T), (Op::T, Op::T)] {
+        for (oa, ob) in [
+            (Op::N, Op::N),
+            (Op::T, Op::N),
+            (Op::N, Op::T),
+            (Op::T, Op::T),
+        ] {
             let mut c = vec![f64::NAN; m * n];
             gemm(&mut c, &a, oa, &b, ob, m, k, n, 1.0, 0.0);
             let want = naive(&a, oa == Op::T, &b, ob == Op::T, m, k, n);
