@@ -13,6 +13,7 @@
 extern crate std;
 
 pub mod kernels;
+pub mod plan;
 pub mod real;
 
 #[cfg(test)]
@@ -31,4 +32,5 @@ pub use hrf_macros::model;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::kernels::*;
+    pub use crate::plan::*;
 }
