@@ -238,6 +238,7 @@ fn bench_attention(runs: usize, d: usize, window: Option<usize>) {
         d,
         heads: HEADS,
         window,
+        q_prescaled: false,
     };
     let (t, dh) = (FRAMES, d / HEADS);
     let qkv = filled(UTTERANCES * t * 3 * d, 5);

@@ -45,9 +45,21 @@ pub struct AttentionDims {
     pub heads: usize,
     /// Local window `w` (SpeechFormer): query `i` sees keys with `|i − j| ≤ w / 2`. `None` = global.
     pub window: Option<usize>,
+    /// `true` when Q already carries the `1/√dₕ` factor (the folded model's fused Q/K/V, see
+    /// `fold::fuse_qkv`); `false` for the training model, whose kernel applies it.
+    pub q_prescaled: bool,
 }
 
 impl AttentionDims {
+    /// The factor applied to `Q·Kᵀ`: `1/√dₕ`, or 1 when Q is pre-scaled.
+    pub fn score_scale<T: Real>(&self) -> T {
+        if self.q_prescaled {
+            T::ONE
+        } else {
+            T::ONE / T::from_usize(self.head_dim()).sqrt()
+        }
+    }
+
     /// `dₕ = d / heads`.
     pub fn head_dim(&self) -> usize {
         self.d / self.heads
@@ -160,7 +172,7 @@ pub fn attention_forward<T: Real>(
     debug_assert!(len <= t, "len {len} > frames {t}");
     debug_assert!(out.len() >= t * dims.d && qkv.len() >= t * 3 * dims.d);
     debug_assert!(probs.len() >= dims.probs_len());
-    let scale = T::ONE / T::from_usize(dims.head_dim()).sqrt();
+    let scale: T = dims.score_scale();
 
     out[len * dims.d..t * dims.d].fill(T::ZERO);
     for h in 0..dims.heads {
@@ -220,7 +232,7 @@ pub fn attention_backward<T: Real>(
     debug_assert!(dqkv.len() >= t * 3 * dims.d && qkv.len() >= t * 3 * dims.d);
     debug_assert!(dout.len() >= t * dims.d && probs.len() >= dims.probs_len());
     debug_assert!(dprobs_scratch.len() >= dims.scratch_len());
-    let scale = T::ONE / T::from_usize(dims.head_dim()).sqrt();
+    let scale: T = dims.score_scale();
     for h in 0..dims.heads {
         let p_h = &probs[h * t * t..(h + 1) * t * t];
         for queries in dims.query_blocks(len) {

@@ -17,6 +17,7 @@ fn dims(frames: usize, d: usize, heads: usize, window: Option<usize>) -> Attenti
         d,
         heads,
         window,
+        q_prescaled: false,
     }
 }
 
@@ -263,5 +264,28 @@ fn f32_forward_agrees_with_f64() {
     attention_forward(&mut out, &mut probs, &qkv32, len, dims);
     for (a, b) in out.iter().zip(&want) {
         assert!((*a as f64 - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn prescaled_q_matches_the_kernel_applying_the_scale() {
+    // The folded model's fused Q/K/V carries 1/√dₕ in Q: with `q_prescaled` the kernel must not
+    // apply it a second time.
+    let mut rng = Rng::new(16);
+    let (_, plain, len) = cases()[4];
+    let qkv = rng.vec(plain.frames * 3 * plain.d, 1.0);
+    let scale = 1.0 / (plain.head_dim() as f64).sqrt();
+    let mut scaled = qkv.clone();
+    for row in scaled.chunks_mut(3 * plain.d) {
+        row[..plain.d].iter_mut().for_each(|q| *q *= scale);
+    }
+    let prescaled = AttentionDims {
+        q_prescaled: true,
+        ..plain
+    };
+    let (out_plain, _) = forward(&qkv, len, plain);
+    let (out_prescaled, _) = forward(&scaled, len, prescaled);
+    for (a, b) in out_plain.iter().zip(&out_prescaled) {
+        assert!((a - b).abs() <= REF_TOL, "{a} vs {b}");
     }
 }
