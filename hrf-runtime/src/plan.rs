@@ -57,18 +57,35 @@ pub struct SlotPlan {
 
 impl SlotPlan {
     /// Number of values.
-    pub fn len(&self) -> usize {
-        self.shape.iter().product()
+    pub const fn len(&self) -> usize {
+        let mut n = 1;
+        let mut i = 0;
+        while i < self.shape.len() {
+            n *= self.shape[i];
+            i += 1;
+        }
+        n
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub const fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The slot's range in its arena.
-    pub fn range(&self) -> core::ops::Range<usize> {
+    pub const fn range(&self) -> core::ops::Range<usize> {
         self.offset..self.offset + self.len()
     }
+}
+
+/// Total length of a slot list, usable in `const` items (array lengths of generated types).
+pub const fn slots_len(slots: &[SlotPlan]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < slots.len() {
+        n += slots[i].len();
+        i += 1;
+    }
+    n
 }
 
 impl TablePlan {
@@ -83,13 +100,13 @@ impl TablePlan {
     }
 
     /// Length of the params arena in `f32`s.
-    pub fn params_len(&self) -> usize {
-        self.params.iter().map(SlotPlan::len).sum()
+    pub const fn params_len(&self) -> usize {
+        slots_len(self.params)
     }
 
     /// Length of the buffers arena in `f32`s.
-    pub fn buffers_len(&self) -> usize {
-        self.buffers.iter().map(SlotPlan::len).sum()
+    pub const fn buffers_len(&self) -> usize {
+        slots_len(self.buffers)
     }
 }
 
