@@ -34,6 +34,19 @@ pub struct CheckedModel {
     pub folded: Layout,
 }
 
+impl CheckedModel {
+    /// Identity of the model for checkpoints and weight files: blake3 of the span-free IR's
+    /// `Debug` text, as 32 hex digits. Equal for the YAML and `model!` forms of one model;
+    /// different as soon as any shape, kind, option or class name differs.
+    pub fn spec_hash(&self) -> String {
+        let digest = blake3::hash(format!("{:?}", self.ir).as_bytes());
+        digest.as_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// Everything after parsing: `Node` → `SpecAst` → lower → check → layout.
 ///
 /// Both front-ends call this. On error, every diagnostic is returned in source order; a

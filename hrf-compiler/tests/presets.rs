@@ -53,8 +53,9 @@ fn conv_transformer_light_param_counts_match_a_hand_count() {
     // 64·4 + 4 = 260. Total 225,028.
     let c = preset("conv_transformer_light").param_counts();
     assert_eq!(c.train, 225_028);
-    // Deployed: the 9 LayerNorms' γ/β (9 × 128) fold into the following linears.
-    assert_eq!(c.deployed, 225_028 - 9 * 128);
+    // Deployed: the 9 LayerNorms' γ/β (9 × 128) fold into the following linears; folding CMVN
+    // into the zero-padded first conv adds its edge correction (64 × 3).
+    assert_eq!(c.deployed, 225_028 - 9 * 128 + 64 * 3);
     // HRF (m = 256): H (256·64 + 256) and W1' (256·256 + 256) replace W1 (256·64 + 256):
     // +65,792 per block.
     let h = preset("conv_transformer_light_hrf").param_counts();
@@ -65,9 +66,13 @@ fn conv_transformer_light_param_counts_match_a_hand_count() {
 fn conformer_light_deployed_count_drops_ln_and_batch_norm() {
     // Per block, folded: 4 sublayer LayerNorms (4 × 128) and BatchNorm γ/β (128), but the
     // depthwise conv gains a bias (64). The last block's closing LN folds into the classifier;
-    // the other closing LNs feed a LayerNorm and stay.
+    // the other closing LNs feed a LayerNorm and stay. The first conv gains the CMVN edge
+    // correction (64 × 3).
     let c = preset("conformer_light").param_counts();
-    assert_eq!(c.train - c.deployed, 4 * (4 * 128 + 128 - 64) + 128);
+    assert_eq!(
+        c.train - c.deployed,
+        4 * (4 * 128 + 128 - 64) + 128 - 64 * 3
+    );
 }
 
 #[test]

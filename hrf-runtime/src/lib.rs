@@ -25,6 +25,8 @@ pub mod batch;
 pub mod fold;
 #[cfg(feature = "std")]
 pub mod optim;
+#[cfg(feature = "spec")]
+pub mod spec;
 
 pub use hrf_macros::model;
 
@@ -33,4 +35,21 @@ pub use hrf_macros::model;
 pub mod __private {
     pub use crate::kernels::*;
     pub use crate::plan::*;
+}
+
+/// Expands its input only when hrf-runtime has the `std` feature: generated code wraps the
+/// training type in it, so one generated file serves both `std` and `no_std` crates.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Without `std`, the training items are left out.
+#[cfg(not(feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($item:item)*) => {};
 }

@@ -114,19 +114,29 @@ impl TablePlan {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PlanOp {
     /// CMVN `(x − mean) / std` per feature; buffers `{name}.mean`, `{name}.std` (train table).
-    FeatureNorm { name: &'static str, features: usize },
+    FeatureNorm {
+        name: &'static str,
+        features: usize,
+    },
     /// Conv1d (padding `kernel / 2`, params `{name}.weight` `(out, in, k)`, `{name}.bias`)
     /// followed by ReLU.
     ConvSubsample(ConvPlan),
     /// Adds sinusoidal positions (interleaved sin/cos) to `(frames, width)`.
-    Positions { width: usize },
+    Positions {
+        width: usize,
+    },
     Block(BlockPlan),
     /// SpeechFormer merge: average-pool by `factor` (last window partial), LayerNorm, Linear.
     Merge(MergePlan),
     /// LayerNorm over `width` (`{name}.gamma`, `{name}.beta`).
-    FinalNorm { name: &'static str, width: usize },
+    FinalNorm {
+        name: &'static str,
+        width: usize,
+    },
     /// Masked mean over valid frames: `(frames, width)` → `(width)`.
-    Pool { width: usize },
+    Pool {
+        width: usize,
+    },
     /// Linear `width → classes` (`{name}.weight`, `{name}.bias`).
     Classifier {
         name: &'static str,

@@ -17,6 +17,7 @@ pub(super) fn table(ir: &ModelIr, folded: bool) -> Result<Layout, String> {
     let mut stage = 0;
     let last_block = ir.ops.iter().rposition(|op| matches!(op, Op::Block(_)));
     let has_final_norm = ir.ops.iter().any(|op| matches!(op, Op::FinalNorm { .. }));
+    let has_feature_norm = ir.ops.iter().any(|op| matches!(op, Op::FeatureNorm { .. }));
     let first_conv = ir
         .ops
         .iter()
@@ -49,6 +50,14 @@ pub(super) fn table(ir: &ModelIr, folded: bool) -> Result<Layout, String> {
                     macs,
                 )?;
                 t.param(&format!("{}.bias", c.name), &[c.out_channels])?;
+                // CMVN folded into a zero-padded first conv: taps that read padding need the
+                // per-tap correction `e[co][kk] = Σ_ci W[co][ci][kk]·μ_ci/σ_ci`.
+                if folded && Some(i) == first_conv && has_feature_norm && c.padding > 0 {
+                    t.param(
+                        &format!("{}.edge_bias", c.name),
+                        &[c.out_channels, c.kernel],
+                    )?;
+                }
                 t.act(&format!("{}.out", c.name), &[c.out_frames, c.out_channels])?;
             }
             Op::Positions { width, frames } => {
