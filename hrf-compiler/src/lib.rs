@@ -2,10 +2,12 @@
 //!
 //! Stages, one file each: `frontend` (text/tokens → `Node`), `convert` (`Node` → `SpecAst`),
 //! `lower` (dims evaluated, defaults), `check` (every error collected → `ModelIr`), `layout`
-//! (parameter and activation tables, counts, FLOPs).
+//! (parameter and activation tables, counts, FLOPs), `codegen` (tokens), `build` (build.rs API).
 
 pub mod ast;
+pub mod build;
 pub mod check;
+pub mod codegen;
 pub mod convert;
 pub mod diagnostics;
 pub mod expr;
