@@ -12,6 +12,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod infer;
 pub mod kernels;
 pub mod plan;
 pub mod real;
@@ -25,6 +26,8 @@ pub mod batch;
 pub mod fold;
 #[cfg(feature = "std")]
 pub mod optim;
+#[cfg(feature = "std")]
+pub mod train;
 #[cfg(feature = "spec")]
 pub mod spec;
 
@@ -33,8 +36,23 @@ pub use hrf_macros::model;
 /// Paths that generated code names (`::hrf_runtime::__private::…`). Not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::infer::{
+        Conv1d, DepthwiseConv1d, F32Arena, FeatureNorm, InputConv1d, InputError, LayerNorm, Linear,
+        predict_folded, scratch_len,
+    };
+    #[cfg(feature = "std")]
+    pub use crate::infer::{
+        ArenaLenError, FoldedWeightsError, boxed_from_f32s, boxed_zeroed, folded_weights_to_file,
+        read_folded_weights, read_folded_weights_boxed,
+    };
     pub use crate::kernels::*;
     pub use crate::plan::*;
+    #[cfg(feature = "std")]
+    pub use {
+        crate::fold::{FoldError, fold_model},
+        std::boxed::Box,
+        std::path::Path,
+    };
 }
 
 /// Expands its input only when hrf-runtime has the `std` feature: generated code wraps the

@@ -17,6 +17,7 @@ pub mod feature_stats_into_input;
 pub mod fuse_qkv;
 pub mod hrf_into_ffn;
 pub mod layer_norm_into_linear;
+pub mod whole_model;
 #[cfg(test)]
 mod reference;
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub use feature_stats_into_input::{
 pub use fuse_qkv::fuse_qkv;
 pub use hrf_into_ffn::fold_hrf_into_ffn;
 pub use layer_norm_into_linear::{LayerNormRef, fold_layer_norm_into_linear};
+pub use whole_model::fold_model;
 
 use std::format;
 use std::string::{String, ToString};
