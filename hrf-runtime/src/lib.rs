@@ -49,6 +49,8 @@ pub mod __private {
     pub use crate::plan::*;
     #[cfg(feature = "std")]
     pub use {
+        crate::optim::AdamWState,
+        crate::train::{Optimizer, TrainError, TrainModel},
         crate::fold::{FoldError, fold_model},
         std::boxed::Box,
         std::path::Path,

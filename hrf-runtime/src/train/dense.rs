@@ -1,0 +1,322 @@
+//! Batched linears for the training engine: ONE GEMM over every packed frame of the batch, split
+//! into fixed row (or output) blocks that rayon runs in parallel. Block boundaries never depend
+//! on the thread count and every output element is produced by exactly one task with the same
+//! accumulation order, so results are bit-identical for any number of threads.
+//!
+//! Convention (as the kernels): `W: (out, in)` row-major, `y = x·Wᵀ + b`.
+
+use rayon::prelude::*;
+
+use crate::real::Real;
+
+/// Rows of `x`/`y` per forward (and `dx`) task.
+const ROW_BLOCK: usize = 256;
+/// Rows of `dW` (output features) per weight-gradient task.
+const OUT_BLOCK: usize = 16;
+
+/// A row-major column block of a matrix: row `r`, column `j` is `data[r·stride + col0 + j]`,
+/// `j < cols`. `data.len()` must be `rows · stride` exactly (so row blocks split cleanly).
+#[derive(Clone, Copy)]
+pub(crate) struct Cols<'a, T> {
+    pub data: &'a [T],
+    pub stride: usize,
+    pub col0: usize,
+    pub cols: usize,
+}
+
+impl<'a, T> Cols<'a, T> {
+    /// A whole contiguous `(rows, cols)` matrix.
+    pub fn all(data: &'a [T], cols: usize) -> Self {
+        Self {
+            data,
+            stride: cols,
+            col0: 0,
+            cols,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        if self.stride == 0 {
+            0
+        } else {
+            self.data.len() / self.stride
+        }
+    }
+}
+
+/// Mutable [`Cols`].
+pub(crate) struct ColsMut<'a, T> {
+    pub data: &'a mut [T],
+    pub stride: usize,
+    pub col0: usize,
+    pub cols: usize,
+}
+
+impl<'a, T> ColsMut<'a, T> {
+    pub fn all(data: &'a mut [T], cols: usize) -> Self {
+        Self {
+            data,
+            stride: cols,
+            col0: 0,
+            cols,
+        }
+    }
+}
+
+/// Panics unless a view's every element `(r, j)` for `r < rows`, `j < cols` is in bounds:
+/// this is what makes the raw GEMM calls below sound.
+fn check_view(len: usize, rows: usize, stride: usize, col0: usize, cols: usize) {
+    assert!(
+        col0 + cols <= stride && rows * stride <= len,
+        "dense: view out of bounds"
+    );
+}
+
+/// `y = x·Wᵀ + b` over all rows (overwrites `y`'s columns). `x: (rows, in)` view, `y: (rows,
+/// out)` view, `weight: (out, in)`, `bias: (out)`.
+pub(crate) fn linear_forward<T: Real>(
+    y: ColsMut<'_, T>,
+    x: Cols<'_, T>,
+    weight: &[T],
+    bias: Option<&[T]>,
+) {
+    let (rows, in_dim, out_dim) = (x.rows(), x.cols, y.cols);
+    assert!(
+        weight.len() == out_dim * in_dim,
+        "dense: weight is (out, in)"
+    );
+    check_view(y.data.len(), rows, y.stride, y.col0, out_dim);
+    check_view(x.data.len(), rows, x.stride, x.col0, in_dim);
+    let (ys, xs) = (y.stride, x.stride);
+    y.data[..rows * ys]
+        .par_chunks_mut(ROW_BLOCK * ys)
+        .zip(x.data[..rows * xs].par_chunks(ROW_BLOCK * xs))
+        .for_each(|(yb, xb)| {
+            let m = yb.len() / ys;
+            let beta = match bias {
+                Some(b) => {
+                    for row in yb.chunks_exact_mut(ys) {
+                        row[y.col0..y.col0 + out_dim].copy_from_slice(b);
+                    }
+                    T::ONE
+                }
+                None => T::ZERO,
+            };
+            // SAFETY: `check_view` bounded every (row, col) of both views over all rows; a block
+            // holds whole rows of each; `yb` is exclusively borrowed and distinct from `xb`/W.
+            unsafe {
+                T::gemm_raw(
+                    m,
+                    in_dim,
+                    out_dim,
+                    T::ONE,
+                    xb.as_ptr().add(x.col0),
+                    xs as isize,
+                    1,
+                    weight.as_ptr(),
+                    1,
+                    in_dim as isize,
+                    beta,
+                    yb.as_mut_ptr().add(y.col0),
+                    ys as isize,
+                    1,
+                )
+            }
+        });
+}
+
+/// Backward of [`linear_forward`]. Accumulates into `dx`, `dweight`, `dbias`:
+/// `dx += dy·W`, `dW += dyᵀ·x`, `db += Σ_rows dy`.
+pub(crate) fn linear_backward<T: Real>(
+    dx: Option<ColsMut<'_, T>>,
+    dweight: &mut [T],
+    dbias: Option<&mut [T]>,
+    dy: Cols<'_, T>,
+    x: Cols<'_, T>,
+    weight: &[T],
+) {
+    let (rows, in_dim, out_dim) = (x.rows(), x.cols, dy.cols);
+    assert!(
+        weight.len() == out_dim * in_dim && dweight.len() == out_dim * in_dim,
+        "dense: weight is (out, in)"
+    );
+    check_view(dy.data.len(), rows, dy.stride, dy.col0, out_dim);
+    check_view(x.data.len(), rows, x.stride, x.col0, in_dim);
+    if rows == 0 {
+        return;
+    }
+    let (dys, xs) = (dy.stride, x.stride);
+    if let Some(dx) = dx {
+        check_view(dx.data.len(), rows, dx.stride, dx.col0, in_dim);
+        let dxs = dx.stride;
+        dx.data[..rows * dxs]
+            .par_chunks_mut(ROW_BLOCK * dxs)
+            .zip(dy.data[..rows * dys].par_chunks(ROW_BLOCK * dys))
+            .for_each(|(dxb, dyb)| {
+                let m = dxb.len() / dxs;
+                // dx (m×in) += dy (m×out) · W (out×in).
+                // SAFETY: views checked above; whole rows per block; `dxb` exclusive.
+                unsafe {
+                    T::gemm_raw(
+                        m,
+                        out_dim,
+                        in_dim,
+                        T::ONE,
+                        dyb.as_ptr().add(dy.col0),
+                        dys as isize,
+                        1,
+                        weight.as_ptr(),
+                        in_dim as isize,
+                        1,
+                        T::ONE,
+                        dxb.as_mut_ptr().add(dx.col0),
+                        dxs as isize,
+                        1,
+                    )
+                }
+            });
+    }
+    // dW rows [o0, o0 + nb) (nb×in) += dy[:, o0..o0+nb]ᵀ (nb×rows) · x (rows×in): each task owns
+    // whole rows of dW and reduces over all frames in frame order.
+    let task = |(blk, dwb): (usize, &mut [T]), dbb: Option<&mut [T]>| {
+        let o0 = blk * OUT_BLOCK;
+        let nb = dwb.len() / in_dim;
+        // SAFETY: dy's columns o0..o0+nb < out_dim and x's (rows, in) were bounds-checked;
+        // `dwb` is an exclusive (nb, in) block.
+        unsafe {
+            T::gemm_raw(
+                nb,
+                rows,
+                in_dim,
+                T::ONE,
+                dy.data.as_ptr().add(dy.col0 + o0),
+                1,
+                dys as isize,
+                x.data.as_ptr().add(x.col0),
+                xs as isize,
+                1,
+                T::ONE,
+                dwb.as_mut_ptr(),
+                in_dim as isize,
+                1,
+            )
+        }
+        if let Some(dbb) = dbb {
+            for row in dy.data[..rows * dys].chunks_exact(dys) {
+                let r = &row[dy.col0 + o0..dy.col0 + o0 + nb];
+                for (d, &g) in dbb.iter_mut().zip(r) {
+                    *d += g;
+                }
+            }
+        }
+    };
+    match dbias {
+        Some(db) => {
+            assert!(db.len() == out_dim, "dense: dbias is (out)");
+            dweight
+                .par_chunks_mut(OUT_BLOCK * in_dim)
+                .enumerate()
+                .zip(db.par_chunks_mut(OUT_BLOCK))
+                .for_each(|(w, b)| task(w, Some(b)));
+        }
+        None => dweight
+            .par_chunks_mut(OUT_BLOCK * in_dim)
+            .enumerate()
+            .for_each(|w| task(w, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::linear::{LinearDims, linear_backward as kernel_backward};
+    use crate::testing::Rng;
+    use std::vec;
+
+    /// Batched strided linear equals the kernel on contiguous copies (f64, exact up to GEMM
+    /// rounding).
+    #[test]
+    fn strided_batched_linear_matches_the_kernel() {
+        let (rows, in_dim, out_dim, stride, col0) = (600, 5, 7, 21, 9);
+        let mut rng = Rng::new(3);
+        let x = rng.vec(rows * in_dim, 1.0);
+        let w = rng.vec(out_dim * in_dim, 1.0);
+        let b = rng.vec(out_dim, 1.0);
+        let mut y = vec![0.0; rows * stride];
+        linear_forward(
+            ColsMut {
+                data: &mut y,
+                stride,
+                col0,
+                cols: out_dim,
+            },
+            Cols::all(&x, in_dim),
+            &w,
+            Some(&b),
+        );
+        let mut want = vec![0.0; rows * out_dim];
+        crate::kernels::linear::linear_forward(
+            &mut want,
+            &x,
+            &w,
+            Some(&b),
+            LinearDims {
+                rows,
+                in_dim,
+                out_dim,
+            },
+        );
+        for r in 0..rows {
+            for j in 0..out_dim {
+                assert!((y[r * stride + col0 + j] - want[r * out_dim + j]).abs() < 1e-12);
+            }
+        }
+        // Backward with the strided dy.
+        let dy_packed = rng.vec(rows * out_dim, 1.0);
+        let mut dy = vec![0.0; rows * stride];
+        for r in 0..rows {
+            dy[r * stride + col0..r * stride + col0 + out_dim]
+                .copy_from_slice(&dy_packed[r * out_dim..(r + 1) * out_dim]);
+        }
+        let (mut dx, mut dw, mut db) = (
+            vec![0.5; rows * in_dim],
+            vec![0.25; w.len()],
+            vec![1.0; out_dim],
+        );
+        let (mut dx2, mut dw2, mut db2) = (dx.clone(), dw.clone(), db.clone());
+        linear_backward(
+            Some(ColsMut::all(&mut dx, in_dim)),
+            &mut dw,
+            Some(&mut db),
+            Cols {
+                data: &dy,
+                stride,
+                col0,
+                cols: out_dim,
+            },
+            Cols::all(&x, in_dim),
+            &w,
+        );
+        kernel_backward(
+            Some(&mut dx2),
+            &mut dw2,
+            Some(&mut db2),
+            &dy_packed,
+            &x,
+            &w,
+            LinearDims {
+                rows,
+                in_dim,
+                out_dim,
+            },
+        );
+        for (a, b) in dx
+            .iter()
+            .zip(&dx2)
+            .chain(dw.iter().zip(&dw2))
+            .chain(db.iter().zip(&db2))
+        {
+            assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Training encoder block: residual sublayers `x ← x + scale·dropout(f(LN x))` (FFN, attention or
+//! Conformer conv branch), then an optional closing LayerNorm (Conformer).
+
+use std::vec::Vec;
+
+use rayon::prelude::*;
+
+use crate::kernels::dropout::{DropoutKey, dropout_backward, dropout_forward};
+use crate::kernels::layer_norm::{LayerNormDims, layer_norm_backward, layer_norm_forward};
+use crate::real::Real;
+
+use super::super::Mode;
+use super::super::frames::{DisjointRows, Frames, sized, zeroed};
+use super::super::slots::{NormSlots, two_mut};
+use super::attention::AttentionBranch;
+use super::conv_module::ConvModuleBranch;
+use super::ffn::FfnBranch;
+use super::{Bwd, Fwd};
+
+/// A LayerNorm over packed rows with its saved statistics.
+pub(crate) struct LayerNormState<T> {
+    pub slots: NormSlots,
+    /// (rows, width)
+    pub out: Vec<T>,
+    /// (rows) ×2
+    mean: Vec<T>,
+    rstd: Vec<T>,
+}
+
+impl<T: Real> LayerNormState<T> {
+    pub fn new(slots: NormSlots) -> Self {
+        Self {
+            slots,
+            out: Vec::new(),
+            mean: Vec::new(),
+            rstd: Vec::new(),
+        }
+    }
+
+    fn dims(&self, rows: usize) -> LayerNormDims {
+        LayerNormDims::new(rows, self.slots.width)
+    }
+
+    pub fn forward(&mut self, params: &[T], x: &[T]) {
+        let rows = x.len() / self.slots.width.max(1);
+        sized(&mut self.out, x.len());
+        sized(&mut self.mean, rows);
+        sized(&mut self.rstd, rows);
+        let dims = self.dims(rows);
+        layer_norm_forward(
+            &mut self.out,
+            &mut self.mean,
+            &mut self.rstd,
+            x,
+            &params[self.slots.gamma.clone()],
+            &params[self.slots.beta.clone()],
+            dims,
+        );
+    }
+
+    /// Accumulates into `dx`, and into the γ/β gradients.
+    pub fn backward(&self, cx: &mut Bwd<'_, T>, dx: &mut [T], dy: &[T], x: &[T]) {
+        let rows = x.len() / self.slots.width.max(1);
+        let (dg, db) = two_mut(cx.grads, self.slots.gamma.clone(), self.slots.beta.clone());
+        layer_norm_backward(
+            dx,
+            dg,
+            db,
+            dy,
+            x,
+            &cx.params[self.slots.gamma.clone()],
+            &self.mean,
+            &self.rstd,
+            self.dims(rows),
+        );
+    }
+}
+
+pub(crate) enum Branch<T> {
+    Ffn(FfnBranch<T>),
+    Attention(AttentionBranch<T>),
+    Conv(ConvModuleBranch<T>),
+}
+
+pub(crate) struct Sublayer<T> {
+    pub norm: LayerNormState<T>,
+    pub scale: f64,
+    /// Dropout site id (distinct per sublayer of the model).
+    pub site: u64,
+    pub branch: Branch<T>,
+    /// (rows, d) — dropped branch output (train mode) / gradient scratch.
+    dropped: Vec<T>,
+    /// (rows, d) — gradient of the branch output, then of the LN output.
+    dbranch: Vec<T>,
+    dln: Vec<T>,
+}
+
+impl<T: Real> Sublayer<T> {
+    pub fn new(norm: NormSlots, scale: f64, site: u64, branch: Branch<T>) -> Self {
+        Self {
+            norm: LayerNormState::new(norm),
+            scale,
+            site,
+            branch,
+            dropped: Vec::new(),
+            dbranch: Vec::new(),
+            dln: Vec::new(),
+        }
+    }
+
+    fn branch_out(&self) -> &[T] {
+        match &self.branch {
+            Branch::Ffn(b) => &b.out,
+            Branch::Attention(b) => &b.out,
+            Branch::Conv(b) => &b.out,
+        }
+    }
+
+    /// The dropout mask of utterance `u`: keyed by the run's seed, the utterance index (as the
+    /// key's `step`) and the frame position within the utterance, so it never depends on the
+    /// threading or on the other utterances of the batch.
+    fn key(&self, p: f64, seed: u64, u: usize) -> DropoutKey {
+        DropoutKey {
+            p,
+            seed,
+            step: u as u64,
+            site: self.site,
+            offset: 0,
+        }
+    }
+
+    /// `out = x + scale·dropout(f(LN x))`.
+    pub fn forward(&mut self, cx: &mut Fwd<'_, T>, x: &[T], out: &mut Vec<T>, frames: &Frames) {
+        self.norm.forward(cx.params, x);
+        let ln = &self.norm.out;
+        match &mut self.branch {
+            Branch::Ffn(b) => b.forward(cx, ln, frames.total()),
+            Branch::Attention(b) => b.forward(cx, ln, frames),
+            Branch::Conv(b) => b.forward(cx, ln, frames),
+        }
+        sized(out, x.len());
+        out.copy_from_slice(x);
+        let scale = T::from_f64(self.scale);
+        let d = self.norm.slots.width;
+        match cx.mode {
+            Mode::Train { dropout_seed } if cx.dropout > 0.0 => {
+                let mut dropped = core::mem::take(&mut self.dropped);
+                sized(&mut dropped, x.len());
+                {
+                    let view = DisjointRows::new(&mut dropped, d);
+                    let y = self.branch_out();
+                    (0..frames.batch()).into_par_iter().for_each(|u| {
+                        let r = frames.rows(u);
+                        // SAFETY: utterance rows are disjoint.
+                        let du = unsafe { view.rows(r.clone()) };
+                        let key = self.key(cx.dropout, dropout_seed, u);
+                        dropout_forward(du, &y[r.start * d..r.end * d], key);
+                    });
+                }
+                for (o, &v) in out.iter_mut().zip(&dropped) {
+                    *o += scale * v;
+                }
+                self.dropped = dropped;
+            }
+            _ => {
+                for (o, &v) in out.iter_mut().zip(self.branch_out()) {
+                    *o += scale * v;
+                }
+            }
+        }
+    }
+
+    /// `grad` holds `dL/d(out)`; on return `dL/dx` (the residual passes it through, and the
+    /// branch's contribution is accumulated).
+    pub fn backward(&mut self, cx: &mut Bwd<'_, T>, grad: &mut [T], x: &[T], frames: &Frames) {
+        let d = self.norm.slots.width;
+        let scale = T::from_f64(self.scale);
+        // dbranch = scale·mask·grad/(1 − p) (train) or scale·grad.
+        zeroed(&mut self.dbranch, grad.len());
+        match cx.mode {
+            Mode::Train { dropout_seed } if cx.dropout > 0.0 => {
+                let mut dbranch = core::mem::take(&mut self.dbranch);
+                {
+                    let view = DisjointRows::new(&mut dbranch, d);
+                    let g = &*grad;
+                    let this = &*self;
+                    (0..frames.batch()).into_par_iter().for_each(|u| {
+                        let r = frames.rows(u);
+                        // SAFETY: utterance rows are disjoint.
+                        let du = unsafe { view.rows(r.clone()) };
+                        let key = this.key(cx.dropout, dropout_seed, u);
+                        dropout_backward(du, &g[r.start * d..r.end * d], key);
+                    });
+                }
+                for v in &mut dbranch {
+                    *v *= scale;
+                }
+                self.dbranch = dbranch;
+            }
+            _ => {
+                for (o, &g) in self.dbranch.iter_mut().zip(grad.iter()) {
+                    *o = scale * g;
+                }
+            }
+        }
+        zeroed(&mut self.dln, grad.len());
+        let ln = &self.norm.out;
+        match &mut self.branch {
+            Branch::Ffn(b) => b.backward(cx, &mut self.dln, &self.dbranch, ln),
+            Branch::Attention(b) => b.backward(cx, &mut self.dln, &self.dbranch, ln, frames),
+            Branch::Conv(b) => b.backward(cx, &mut self.dln, &self.dbranch, ln, frames),
+        }
+        self.norm.backward(cx, grad, &self.dln, x);
+    }
+}
+
+pub(crate) struct BlockLayer<T> {
+    pub sublayers: Vec<Sublayer<T>>,
+    pub final_norm: Option<LayerNormState<T>>,
+    /// Per sublayer, (rows, d) — the residual stream after it.
+    streams: Vec<Vec<T>>,
+}
+
+impl<T: Real> BlockLayer<T> {
+    pub fn new(sublayers: Vec<Sublayer<T>>, final_norm: Option<LayerNormState<T>>) -> Self {
+        let n = sublayers.len();
+        Self {
+            sublayers,
+            final_norm,
+            streams: (0..n).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    pub fn output<'a>(&'a self, x: &'a [T]) -> &'a [T] {
+        match (&self.final_norm, self.streams.last()) {
+            (Some(n), _) => &n.out,
+            (None, Some(s)) => s,
+            (None, None) => x,
+        }
+    }
+
+    pub fn forward(&mut self, cx: &mut Fwd<'_, T>, x: &[T], frames: &Frames) {
+        for i in 0..self.sublayers.len() {
+            let (done, rest) = self.streams.split_at_mut(i);
+            let inp = done.last().map_or(x, |v| &v[..]);
+            self.sublayers[i].forward(cx, inp, &mut rest[0], frames);
+        }
+        if let Some(norm) = &mut self.final_norm {
+            let last = self.streams.last().map_or(x, |v| &v[..]);
+            norm.forward(cx.params, last);
+        }
+    }
+
+    pub fn backward(
+        &mut self,
+        cx: &mut Bwd<'_, T>,
+        grad: &mut Vec<T>,
+        spare: &mut Vec<T>,
+        x: &[T],
+        frames: &Frames,
+    ) {
+        if let Some(norm) = &self.final_norm {
+            let last = self.streams.last().map_or(x, |v| &v[..]);
+            zeroed(spare, grad.len());
+            norm.backward(cx, spare, grad, last);
+            core::mem::swap(grad, spare);
+        }
+        for i in (0..self.sublayers.len()).rev() {
+            let inp = if i == 0 { x } else { &self.streams[i - 1][..] };
+            self.sublayers[i].backward(cx, grad, inp, frames);
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! `TrainModel`: the plan-driven training model — params/grads/buffers arenas laid out by the
+//! train table, a layer per plan op, packed batches, mean cross-entropy, backward in reverse.
+
+use std::vec;
+use std::vec::Vec;
+
+use crate::batch::{Batch, UtteranceRef};
+use crate::kernels::cross_entropy::{
+    CrossEntropyDims, cross_entropy_backward, cross_entropy_forward,
+};
+use crate::plan::{ModelPlan, PlanOp};
+use crate::real::Real;
+
+use super::TrainError;
+use super::frames::{Frames, sized, zeroed};
+use super::layers::{Bwd, Fwd, Layer};
+use super::slots::{init_buffers, init_params};
+
+/// Forward behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Dropout on residual branches (mask keyed by `dropout_seed`, the utterance index and the
+    /// frame position: pass a new seed every step), BatchNorm with batch statistics (running
+    /// averages updated).
+    Train { dropout_seed: u64 },
+    /// No dropout; BatchNorm with its running statistics.
+    Eval,
+}
+
+/// The training model of one plan (see the module docs). `T = f64` serves gradient checks.
+pub struct TrainModel<T: Real = f32> {
+    plan: &'static ModelPlan,
+    /// (train.params_len) — the params arena, slot offsets from `plan.train.params`.
+    params: Vec<T>,
+    /// (train.params_len) — gradient accumulators, same layout.
+    grads: Vec<T>,
+    /// (train.buffers_len) — CMVN statistics and BatchNorm running statistics.
+    buffers: Vec<T>,
+    layers: Vec<Layer<T>>,
+    /// (ops + 1) — frames before op 0, after op 0, …
+    frames: Vec<Frames>,
+    /// (Σ lengths, features) — the batch's valid frames, packed.
+    input: Vec<T>,
+    /// (batch) — targets of the last forward.
+    labels: Vec<usize>,
+    /// (batch, classes) — softmax of the last forward's logits, and backward's dlogits.
+    probs: Vec<T>,
+    /// Backward's stream gradient and its ping-pong partner (largest activation).
+    grad: Vec<T>,
+    spare: Vec<T>,
+    /// Mode of the last forward, if backward may follow.
+    last_mode: Option<Mode>,
+    /// Optimizer steps taken (for `NonFiniteLoss` and checkpoints).
+    pub(crate) step: u64,
+    /// Reused one-utterance batch of `predict`.
+    predict_batch: Batch,
+}
+
+impl<T: Real> TrainModel<T> {
+    /// A model with freshly initialised weights (see `slots::init_params`: uniform
+    /// `±1/√fan_in` weights, zero biases, unit norms; identity CMVN and BatchNorm statistics).
+    ///
+    /// # Panics
+    /// If the plan's ops name a slot its train table lacks — a compiler bug, never user input;
+    /// generated plans are checked at build time. Use [`TrainModel::try_new`] for plans built
+    /// at run time to get that as an error.
+    pub fn new(plan: &'static ModelPlan, seed: u64) -> Self {
+        match Self::try_new(plan, seed) {
+            Ok(m) => m,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// [`TrainModel::new`], reporting an inconsistent plan as [`TrainError::MissingSlot`] or
+    /// [`TrainError::SlotShape`].
+    pub fn try_new(plan: &'static ModelPlan, seed: u64) -> Result<Self, TrainError> {
+        let layers = (0..plan.ops.len())
+            .map(|i| Layer::build(plan, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut params = vec![T::ZERO; plan.train.params_len()];
+        init_params(plan, &mut params, seed);
+        let mut buffers = vec![T::ZERO; plan.train.buffers_len()];
+        init_buffers(plan, &mut buffers);
+        Ok(Self {
+            plan,
+            grads: vec![T::ZERO; params.len()],
+            params,
+            buffers,
+            frames: (0..=plan.ops.len()).map(|_| Frames::default()).collect(),
+            layers,
+            input: Vec::new(),
+            labels: Vec::new(),
+            probs: Vec::new(),
+            grad: Vec::new(),
+            spare: Vec::new(),
+            last_mode: None,
+            step: 0,
+            predict_batch: Batch::default(),
+        })
+    }
+
+    pub fn plan(&self) -> &'static ModelPlan {
+        self.plan
+    }
+    pub fn params(&self) -> &[T] {
+        &self.params
+    }
+    pub fn params_mut(&mut self) -> &mut [T] {
+        &mut self.params
+    }
+    pub fn grads(&self) -> &[T] {
+        &self.grads
+    }
+    /// Gradients, mutable (clipping scales them in place).
+    pub fn grads_mut(&mut self) -> &mut [T] {
+        &mut self.grads
+    }
+    /// Params (read) and gradients (write) at once, for an optimizer step.
+    pub fn params_and_grads_mut(&mut self) -> (&mut [T], &mut [T]) {
+        (&mut self.params, &mut self.grads)
+    }
+    pub fn zero_grads(&mut self) {
+        self.grads.fill(T::ZERO);
+    }
+    pub fn buffers(&self) -> &[T] {
+        &self.buffers
+    }
+    pub fn buffers_mut(&mut self) -> &mut [T] {
+        &mut self.buffers
+    }
+    /// Optimizer steps taken so far.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Sets the CMVN statistics (`mean`, `std`: `(features)`, from the training split).
+    pub fn set_feature_stats(&mut self, mean: &[f32], std: &[f32]) -> Result<(), TrainError> {
+        let features = self.plan.features;
+        let stats = |what: std::string::String| TrainError::FeatureStats { what, features };
+        if mean.len() != features || std.len() != features {
+            return Err(stats(std::format!(
+                "got {} means and {} stds",
+                mean.len(),
+                std.len()
+            )));
+        }
+        if let Some(i) = mean.iter().position(|m| !m.is_finite()) {
+            return Err(stats(std::format!("mean[{i}] = {} is not finite", mean[i])));
+        }
+        if let Some(i) = std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(stats(std::format!(
+                "std[{i}] = {} is not finite and > 0",
+                std[i]
+            )));
+        }
+        let Some(PlanOp::FeatureNorm { name, .. }) = self
+            .plan
+            .ops
+            .iter()
+            .find(|op| matches!(op, PlanOp::FeatureNorm { .. }))
+        else {
+            return Err(stats("the spec has no feature normalisation op".into()));
+        };
+        for (suffix, values) in [("mean", mean), ("std", std)] {
+            let slot_name = std::format!("{name}.{suffix}");
+            let slot = self
+                .plan
+                .train
+                .buffer(&slot_name)
+                .ok_or(TrainError::MissingSlot {
+                    spec: self.plan.name,
+                    table: "buffer",
+                    slot: slot_name,
+                })?;
+            for (b, &v) in self.buffers[slot.range()].iter_mut().zip(values) {
+                *b = T::from_f64(v as f64);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the batch against the plan and packs its valid frames into `input`.
+    fn load_batch(&mut self, batch: &Batch) -> Result<(), TrainError> {
+        let (plan, f) = (self.plan, self.plan.features);
+        if batch.features != f {
+            return Err(TrainError::Features {
+                spec: plan.name,
+                got: batch.features,
+                expected: f,
+            });
+        }
+        let b = batch.lengths.len();
+        if b == 0 || batch.labels.len() != b {
+            return Err(TrainError::BadBatch {
+                problem: std::format!("{b} lengths but {} labels", batch.labels.len()),
+            });
+        }
+        for (index, (&len, &label)) in batch.lengths.iter().zip(&batch.labels).enumerate() {
+            if len == 0 || len > batch.max_frames {
+                return Err(TrainError::BadBatch {
+                    problem: std::format!("utterance {index} has {len} frames"),
+                });
+            }
+            if len > plan.max_frames {
+                return Err(TrainError::TooLong {
+                    spec: plan.name,
+                    index,
+                    frames: len,
+                    limit: plan.max_frames,
+                });
+            }
+            if label >= plan.num_classes() {
+                return Err(TrainError::Label {
+                    spec: plan.name,
+                    index,
+                    label,
+                    classes: plan.num_classes(),
+                });
+            }
+        }
+        if batch.frames.len() != b * batch.max_frames * f {
+            return Err(TrainError::BadBatch {
+                problem: std::format!(
+                    "frames hold {} values, not batch·max_frames·features = {}",
+                    batch.frames.len(),
+                    b * batch.max_frames * f
+                ),
+            });
+        }
+        self.frames[0].set(batch.lengths.iter().copied());
+        for i in 0..self.layers.len() {
+            let (before, after) = self.frames.split_at_mut(i + 1);
+            self.layers[i].out_frames(&before[i], &mut after[0]);
+        }
+        sized(&mut self.input, self.frames[0].total() * f);
+        for u in 0..b {
+            let src = &batch.frames[u * batch.max_frames * f..][..batch.lengths[u] * f];
+            let dst = &mut self.input[self.frames[0].rows(u).start * f..][..src.len()];
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d = T::from_f64(s as f64);
+            }
+        }
+        self.labels.clear();
+        self.labels.extend_from_slice(&batch.labels);
+        Ok(())
+    }
+
+    /// Mean softmax cross-entropy over the batch; keeps what backward needs.
+    pub fn forward(&mut self, batch: &Batch, mode: Mode) -> Result<T, TrainError> {
+        self.last_mode = None;
+        self.load_batch(batch)?;
+        let mut cx = Fwd {
+            params: &self.params,
+            buffers: &mut self.buffers,
+            mode,
+            dropout: self.plan.dropout as f64,
+        };
+        for i in 0..self.layers.len() {
+            let (done, rest) = self.layers.split_at_mut(i);
+            let x = output_of(done, &self.input);
+            rest[0].forward(&mut cx, x, &self.frames[i], &self.frames[i + 1]);
+        }
+        let b = self.labels.len();
+        let classes = self.plan.num_classes();
+        let mut probs = core::mem::take(&mut self.probs);
+        sized(&mut probs, b * classes);
+        let logits = self.logits_buf();
+        let loss = cross_entropy_forward(
+            &mut probs,
+            logits,
+            &self.labels,
+            None,
+            CrossEntropyDims { rows: b, classes },
+        );
+        self.probs = probs;
+        if !loss.is_finite() {
+            return Err(TrainError::NonFiniteLoss { step: self.step });
+        }
+        self.last_mode = Some(mode);
+        Ok(loss)
+    }
+
+    fn logits_buf(&self) -> &[T] {
+        output_of(&self.layers, &self.input)
+    }
+
+    /// `(batch, classes)` logits of the last forward.
+    pub fn logits(&self) -> &[T] {
+        self.logits_buf()
+    }
+
+    /// Gradients of the last forward's loss, accumulated into `grads()`.
+    pub fn backward(&mut self) -> Result<(), TrainError> {
+        let mode = self.last_mode.ok_or(TrainError::NoForward)?;
+        let b = self.labels.len();
+        let classes = self.plan.num_classes();
+        let mut grad = core::mem::take(&mut self.grad);
+        let mut spare = core::mem::take(&mut self.spare);
+        zeroed(&mut grad, b * classes);
+        cross_entropy_backward(
+            &mut grad,
+            &self.probs,
+            &self.labels,
+            None,
+            T::ONE,
+            CrossEntropyDims { rows: b, classes },
+        );
+        // Layer i needs its input gradient only if a layer before it has params.
+        let first_trainable = self.layers.iter().position(|l| l.has_params());
+        let mut cx = Bwd {
+            params: &self.params,
+            buffers: &self.buffers,
+            grads: &mut self.grads,
+            mode,
+            dropout: self.plan.dropout as f64,
+        };
+        for i in (0..self.layers.len()).rev() {
+            let (done, rest) = self.layers.split_at_mut(i);
+            let x = output_of(done, &self.input);
+            let need_dinp = first_trainable.is_some_and(|f| f < i);
+            rest[0].backward(
+                &mut cx,
+                &mut grad,
+                &mut spare,
+                x,
+                &self.frames[i],
+                &self.frames[i + 1],
+                need_dinp,
+            );
+            if !need_dinp {
+                // Nothing before this layer is trainable.
+                break;
+            }
+        }
+        self.grad = grad;
+        self.spare = spare;
+        Ok(())
+    }
+
+    /// Eval-mode logits `(classes)` of one utterance (`frames: (len, features)` row-major).
+    /// Overwrites the state a following `backward` would use.
+    pub fn predict(&mut self, frames: &[f32]) -> Result<Vec<f32>, TrainError> {
+        let mut batch = core::mem::take(&mut self.predict_batch);
+        let refill = batch.refill(
+            &[UtteranceRef { frames, label: 0 }],
+            self.plan.features,
+            self.plan.max_frames,
+        );
+        let result = match refill {
+            Ok(()) => self.forward(&batch, Mode::Eval).map(|_| ()),
+            Err(e) => Err(TrainError::BadBatch {
+                problem: std::format!("{e}"),
+            }),
+        };
+        self.predict_batch = batch;
+        result?;
+        self.last_mode = None;
+        Ok(self.logits().iter().map(|v| v.to_f64() as f32).collect())
+    }
+}
+
+/// Output of the last of `layers` fed with `input` (a block without sublayers passes its input
+/// through, so this walks back as needed).
+fn output_of<'a, T: Real>(layers: &'a [Layer<T>], input: &'a [T]) -> &'a [T] {
+    match layers.split_last() {
+        None => input,
+        Some((last, before)) => last.output(output_of(before, input)),
+    }
+}

@@ -1,0 +1,86 @@
+//! Whole-model gradient checks (f64, every parameter) against central differences.
+
+use std::vec::Vec;
+
+use super::super::{Mode, TrainModel};
+use super::{ALL_SPECS, batch_of, plan, random_utterances};
+use crate::testing::{Rng, check_gradient};
+
+/// Relative tolerance of the whole-model checks: f64 central differences with step 1e-6 agree
+/// with exact gradients to ~1e-8 on these smooth-almost-everywhere models; 1e-5 leaves room for
+/// the deeper compositions without hiding a wrong term (those show up as O(1) errors).
+const WHOLE_MODEL_GRAD_TOL: f64 = 1e-5;
+
+/// Perturbs every param (so biases, γ/β and HRF layers are generic, not 0/1) and sets
+/// non-trivial CMVN and BatchNorm running statistics.
+fn randomised_model(yaml: &str, seed: u64) -> TrainModel<f64> {
+    let plan = plan(yaml);
+    let mut model = TrainModel::<f64>::new(plan, seed);
+    let mut rng = Rng::new(seed + 1);
+    for p in model.params_mut() {
+        *p += 0.2 * rng.uniform();
+    }
+    let f = plan.features;
+    let mean: Vec<f32> = (0..f).map(|i| 0.1 * i as f32).collect();
+    let std: Vec<f32> = (0..f).map(|i| 0.8 + 0.1 * i as f32).collect();
+    if let Err(e) = model.set_feature_stats(&mean, &std) {
+        panic!("{e}");
+    }
+    for slot in plan.train.buffers {
+        if slot.name.ends_with(".running_mean") || slot.name.ends_with(".running_var") {
+            for v in &mut model.buffers_mut()[slot.range()] {
+                *v = 1.0 + 0.3 * rng.uniform();
+            }
+        }
+    }
+    model
+}
+
+fn check_all_params(yaml: &str, mode: Mode) {
+    let mut model = randomised_model(yaml, 11);
+    let plan = model.plan();
+    // Three utterances of different lengths: padding and packing must not leak.
+    let utts = random_utterances(plan, &[23, 40, 9], 5);
+    let batch = batch_of(plan, &utts, &[0, 2, 1]);
+    let buffers = model.buffers().to_vec();
+    model.zero_grads();
+    let run = |m: &mut TrainModel<f64>| match m.forward(&batch, mode) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    run(&mut model);
+    if let Err(e) = model.backward() {
+        panic!("{e}");
+    }
+    let analytic = model.grads().to_vec();
+    assert!(
+        analytic.iter().filter(|g| g.abs() > 1e-9).count() > analytic.len() * 3 / 4,
+        "{}: most gradients should be non-zero",
+        plan.name
+    );
+    let mut params = model.params().to_vec();
+    let what = std::format!("{} {mode:?}", plan.name);
+    check_gradient(&what, &mut params, &analytic, WHOLE_MODEL_GRAD_TOL, |x| {
+        model.params_mut().copy_from_slice(x);
+        // BatchNorm's running statistics move in train mode; they do not enter the train-mode
+        // output, but restore them so every evaluation sees the same state.
+        model.buffers_mut().copy_from_slice(&buffers);
+        run(&mut model)
+    });
+}
+
+#[test]
+fn whole_model_gradients_match_finite_differences_in_eval_mode() {
+    for yaml in ALL_SPECS {
+        check_all_params(yaml, Mode::Eval);
+    }
+}
+
+/// Train mode: dropout masks are fixed by the seed, and the Conformer's BatchNorm normalises
+/// with the batch statistics (its backward goes through them).
+#[test]
+fn whole_model_gradients_match_finite_differences_in_train_mode() {
+    for yaml in ALL_SPECS {
+        check_all_params(yaml, Mode::Train { dropout_seed: 77 });
+    }
+}
