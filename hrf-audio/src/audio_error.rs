@@ -50,10 +50,11 @@ pub enum AudioError {
     /// A front-end configuration field is out of range or inconsistent with another field.
     #[error("invalid front-end config: `{field}` {reason}")]
     InvalidConfig { field: &'static str, reason: String },
-    /// The signal is shorter than one analysis window in snip-edges (Kaldi) framing.
+    /// The signal is too short to give a single frame (empty; shorter than one window with
+    /// Kaldi snip-edges; shorter than half a hop with Kaldi framing without snip-edges).
     #[error(
-        "signal of {samples} samples is shorter than one {needed}-sample analysis window; \
-         use centred framing or pad the audio"
+        "signal of {samples} samples is too short for one frame (at least {needed} samples \
+         needed); use centred framing or pad the audio"
     )]
     TooShort { samples: usize, needed: usize },
     /// Feature extraction failed for one file of a corpus.

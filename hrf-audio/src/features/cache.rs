@@ -44,21 +44,59 @@ enum CacheOutcome {
     Repaired,
 }
 
+/// Features of a corpus: one result per input file, in the order of the paths given.
+///
+/// A file that cannot be read, decoded or analysed does not stop the others; its entry holds
+/// an error naming the file and the reason, and the caller decides whether to skip it, report
+/// it or fail ([`CorpusFeatures::into_complete`]).
+#[derive(Debug)]
+pub struct CorpusFeatures {
+    /// (files,) — the features of file `i`, or why file `i` could not be extracted.
+    pub per_file: Vec<Result<Features, AudioError>>,
+    /// How many files were read from the cache rather than computed.
+    pub cached: usize,
+}
+
+impl CorpusFeatures {
+    /// `(index into the paths, error)` of every file that failed, in input order.
+    pub fn failures(&self) -> impl Iterator<Item = (usize, &AudioError)> {
+        self.per_file
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e)))
+    }
+
+    /// Number of files whose features were extracted (or read from the cache).
+    pub fn extracted(&self) -> usize {
+        self.per_file.iter().filter(|r| r.is_ok()).count()
+    }
+
+    /// Every file's features in input order, or the first failure when any file failed: for
+    /// callers that need the whole corpus.
+    ///
+    /// # Errors
+    /// The first failing file's error (it names the file).
+    pub fn into_complete(self) -> Result<Vec<Features>, AudioError> {
+        self.per_file.into_iter().collect()
+    }
+}
+
 /// Extracts features for every file with a progress bar on stderr (hidden when stderr is not a
-/// terminal). Results are in the order of `paths`.
+/// terminal), collecting each file's result in the order of `paths`.
 ///
 /// Each file is resampled to `cfg.sample_rate` and analysed with `cfg`; results are cached in
 /// `cache_dir` (created if missing) under a key made of the file's bytes and `cfg`, so editing
-/// either never reuses stale features.
+/// either never reuses stale features. A corrupt, truncated or unreadable file is recorded in
+/// its entry of [`CorpusFeatures::per_file`] and the other files are still extracted.
 ///
 /// # Errors
-/// [`AudioError::InvalidConfig`] for a bad `cfg`; [`AudioError::Cache`] if `cache_dir` cannot be
-/// created or written; [`AudioError::InFile`] naming the first failing file otherwise.
+/// Only problems that concern every file: [`AudioError::InvalidConfig`] for a bad `cfg`,
+/// [`AudioError::Cache`] if `cache_dir` cannot be created.
 pub fn extract_all(
     paths: &[PathBuf],
     cfg: &FrontendConfig,
     cache_dir: &Path,
-) -> Result<Vec<Features>, AudioError> {
+) -> Result<CorpusFeatures, AudioError> {
     let bar = ProgressBar::new(paths.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("features {bar:40} {pos}/{len} files {per_sec} eta {eta}")
@@ -76,7 +114,7 @@ pub fn extract_all_with_progress(
     cfg: &FrontendConfig,
     cache_dir: &Path,
     bar: &ProgressBar,
-) -> Result<Vec<Features>, AudioError> {
+) -> Result<CorpusFeatures, AudioError> {
     let extractor = LogMelExtractor::new(cfg)?;
     std::fs::create_dir_all(cache_dir).map_err(|e| AudioError::Cache {
         path: cache_dir.to_path_buf(),
@@ -84,20 +122,25 @@ pub fn extract_all_with_progress(
     })?;
     let config_fp = cfg.fingerprint();
     let hits = AtomicUsize::new(0);
-    let result = paths
+    let per_file: Vec<Result<Features, AudioError>> = paths
         .par_iter()
         .map(|path| {
-            let (features, outcome) = extract_one(path, &extractor, &config_fp, cache_dir)?;
+            let result = extract_one(path, &extractor, &config_fp, cache_dir);
+            bar.inc(1);
+            let (features, outcome) = result?;
             if outcome == CacheOutcome::Hit {
                 hits.fetch_add(1, Ordering::Relaxed);
             }
-            bar.inc(1);
             Ok(features)
         })
-        .collect::<Result<Vec<_>, AudioError>>();
-    let hits = hits.into_inner();
-    bar.finish_with_message(format!("{hits} cached, {} computed", paths.len() - hits));
-    result
+        .collect();
+    let cached = hits.into_inner();
+    let failed = per_file.iter().filter(|r| r.is_err()).count();
+    bar.finish_with_message(format!(
+        "{cached} cached, {} computed, {failed} failed",
+        paths.len() - cached - failed
+    ));
+    Ok(CorpusFeatures { per_file, cached })
 }
 
 /// Features of one WAV file, from the cache when valid.
@@ -312,7 +355,9 @@ mod tests {
         let paths = corpus(dir.path());
         let cfg = FrontendConfig::kaldi_fbank(40);
         let hidden = ProgressBar::hidden();
-        let all = extract_all_with_progress(&paths, &cfg, &cache, &hidden).expect("extract");
+        let first = extract_all_with_progress(&paths, &cfg, &cache, &hidden).expect("extract");
+        assert_eq!((first.cached, first.extracted()), (0, 3));
+        let all = first.into_complete().expect("every file extracts");
         let extractor = LogMelExtractor::new(&cfg).expect("cfg");
         for (path, feats) in paths.iter().zip(&all) {
             let direct = extractor
@@ -320,8 +365,9 @@ mod tests {
                 .expect("compute");
             assert_eq!(&direct, feats);
         }
-        let cached = extract_all_with_progress(&paths, &cfg, &cache, &hidden).expect("extract");
-        assert_eq!(cached, all);
+        let again = extract_all_with_progress(&paths, &cfg, &cache, &hidden).expect("extract");
+        assert_eq!(again.cached, 3);
+        assert_eq!(again.into_complete().expect("every file extracts"), all);
         // No temporary files are left behind.
         assert!(
             cache_files(&cache)
@@ -331,23 +377,73 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_file_is_named() {
+    fn corrupt_files_are_reported_with_path_and_reason_and_the_rest_extracted() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut paths = corpus(dir.path());
-        let bad = dir.path().join("notes.wav");
-        std::fs::write(&bad, b"not audio").expect("write");
-        paths.push(bad.clone());
-        let err = extract_all_with_progress(
+        let good = corpus(dir.path());
+        let not_wav = dir.path().join("notes.wav");
+        std::fs::write(&not_wav, b"not audio").expect("write");
+        let empty = dir.path().join("empty.wav");
+        std::fs::write(&empty, b"").expect("write");
+        // A valid file cut in the middle of its data chunk.
+        let truncated = dir.path().join("truncated.wav");
+        let bytes = std::fs::read(&good[2]).expect("read");
+        std::fs::write(&truncated, &bytes[..bytes.len() - 1001]).expect("write");
+        let missing = dir.path().join("missing.wav");
+        // Bad files first, between and last: order must be kept around them.
+        let paths = vec![
+            not_wav.clone(),
+            good[0].clone(),
+            empty.clone(),
+            good[1].clone(),
+            truncated.clone(),
+            good[2].clone(),
+            missing.clone(),
+        ];
+        let cfg = FrontendConfig::default();
+        let corpus_features = extract_all_with_progress(
             &paths,
-            &FrontendConfig::default(),
+            &cfg,
             &dir.path().join("cache"),
             &ProgressBar::hidden(),
         )
-        .expect_err("bad file");
+        .expect("only per-file errors");
+        assert_eq!(corpus_features.per_file.len(), 7);
+        assert_eq!(corpus_features.extracted(), 3);
+
+        let failures: Vec<(usize, String)> = corpus_features
+            .failures()
+            .map(|(i, e)| (i, e.to_string()))
+            .collect();
+        let indices: Vec<usize> = failures.iter().map(|(i, _)| *i).collect();
+        assert_eq!(indices, [0, 2, 4, 6]);
+        let expected_starts = [
+            format!("{} is not a WAV file", not_wav.display()),
+            format!("{} is empty (0 bytes)", empty.display()),
+            format!("{} is truncated", truncated.display()),
+            format!("cannot read {}", missing.display()),
+        ];
+        for ((_, message), start) in failures.iter().zip(&expected_starts) {
+            assert!(message.starts_with(start.as_str()), "{message}");
+        }
+
+        // The good files carry exactly the features a direct computation gives.
+        let extractor = LogMelExtractor::new(&cfg).expect("cfg");
+        for (i, path) in [(1, &good[0]), (3, &good[1]), (5, &good[2])] {
+            let direct = extractor
+                .compute(&crate::wav::load_mono_16k(path).expect("load"))
+                .expect("compute");
+            match &corpus_features.per_file[i] {
+                Ok(features) => assert_eq!(features, &direct),
+                Err(e) => panic!("{} failed: {e}", path.display()),
+            }
+        }
+        // A caller that needs every file gets the first failure, naming its file.
+        let first = corpus_features
+            .into_complete()
+            .expect_err("four files fail");
         assert!(
-            err.to_string()
-                .starts_with(&format!("{} is not a WAV file", bad.display())),
-            "{err}"
+            first.to_string().starts_with(&expected_starts[0]),
+            "{first}"
         );
     }
 }

@@ -86,6 +86,11 @@ pub enum Framing {
     /// Kaldi `snip_edges=true`: frame `t` covers samples `[t·hop, t·hop + win_length)`,
     /// `1 + (len − win_length)/hop` frames, no padding.
     SnipEdges,
+    /// Kaldi `snip_edges=false`: `⌊(len + ⌊hop/2⌋)/hop⌋` frames; frame `t` starts at sample
+    /// `t·hop + ⌊hop/2⌋ − ⌊win_length/2⌋`, and samples outside the signal mirror it with the
+    /// edge sample repeated (`x1 x0 | x0 x1 … x(n−1) | x(n−1) x(n−2)`), as Kaldi's
+    /// `ExtractWindow` does.
+    KaldiCentered,
 }
 
 /// Compression applied to each mel energy `e`.

@@ -1,5 +1,5 @@
-//! Framing: cuts the signal into overlapping windows (centred/padded or Kaldi snip-edges) and
-//! applies the per-frame gain, DC removal and pre-emphasis.
+//! Framing: cuts the signal into overlapping windows (centred/padded, or Kaldi with and without
+//! snip-edges) and applies the per-frame gain, DC removal and pre-emphasis.
 
 use super::config::{Framing, FrontendConfig, PadMode};
 use crate::AudioError;
@@ -7,11 +7,12 @@ use crate::AudioError;
 /// Number of frames `cfg` cuts from `n_samples` samples.
 ///
 /// Centred: `1 + (n + 2·⌊n_fft/2⌋ − n_fft) / hop` (librosa/torch). Snip edges:
-/// `1 + (n − win_length) / hop` (Kaldi).
+/// `1 + (n − win_length) / hop` (Kaldi). Kaldi without snip edges: `⌊(n + ⌊hop/2⌋) / hop⌋`
+/// (one frame per hop, rounded to the nearest).
 ///
 /// # Errors
-/// [`AudioError::TooShort`] for an empty signal, or one shorter than a window in snip-edges
-/// framing.
+/// [`AudioError::TooShort`] for an empty signal, one shorter than a window in snip-edges
+/// framing, or one shorter than half a hop without snip edges (no frame at all).
 pub fn frame_count(n_samples: usize, cfg: &FrontendConfig) -> Result<usize, AudioError> {
     match cfg.framing {
         Framing::Centered(_) if n_samples > 0 => {
@@ -20,6 +21,9 @@ pub fn frame_count(n_samples: usize, cfg: &FrontendConfig) -> Result<usize, Audi
         Framing::SnipEdges if n_samples >= cfg.win_length => {
             Ok(1 + (n_samples - cfg.win_length) / cfg.hop_length)
         }
+        Framing::KaldiCentered if (n_samples + cfg.hop_length / 2) / cfg.hop_length > 0 => {
+            Ok((n_samples + cfg.hop_length / 2) / cfg.hop_length)
+        }
         Framing::Centered(_) => Err(AudioError::TooShort {
             samples: n_samples,
             needed: 1,
@@ -27,6 +31,11 @@ pub fn frame_count(n_samples: usize, cfg: &FrontendConfig) -> Result<usize, Audi
         Framing::SnipEdges => Err(AudioError::TooShort {
             samples: n_samples,
             needed: cfg.win_length,
+        }),
+        // (n + ⌊hop/2⌋) / hop ≥ 1 needs n ≥ hop − ⌊hop/2⌋ = ⌈hop/2⌉.
+        Framing::KaldiCentered => Err(AudioError::TooShort {
+            samples: n_samples,
+            needed: cfg.hop_length.div_ceil(2),
         }),
     }
 }
@@ -37,7 +46,8 @@ pub fn frame_count(n_samples: usize, cfg: &FrontendConfig) -> Result<usize, Audi
 /// Centred framing takes the `win_length` samples that librosa's window covers inside its
 /// `n_fft` frame: first index `t·hop − ⌊n_fft/2⌋ + ⌊(n_fft − win_length)/2⌋`, so the window is
 /// centred on sample `t·hop`; indices outside the signal read 0 (constant) or the mirror image
-/// (reflect). Snip-edges framing takes `[t·hop, t·hop + win_length)`.
+/// (reflect). Snip-edges framing takes `[t·hop, t·hop + win_length)`. Kaldi framing without snip
+/// edges starts at `t·hop + ⌊hop/2⌋ − ⌊win_length/2⌋` and mirrors with the edge repeated.
 pub fn fill_frame(frame: &mut [f64], signal: &[f32], t: usize, cfg: &FrontendConfig) {
     debug_assert_eq!(frame.len(), cfg.win_length);
     let n = signal.len() as isize;
@@ -47,6 +57,13 @@ pub fn fill_frame(frame: &mut [f64], signal: &[f32], t: usize, cfg: &FrontendCon
             let start = t * cfg.hop_length;
             for (f, &x) in frame.iter_mut().zip(&signal[start..start + cfg.win_length]) {
                 *f = f64::from(x) * gain;
+            }
+        }
+        Framing::KaldiCentered => {
+            let start =
+                (t * cfg.hop_length + cfg.hop_length / 2) as isize - (cfg.win_length / 2) as isize;
+            for (i, f) in frame.iter_mut().enumerate() {
+                *f = f64::from(signal[symmetric_index(start + i as isize, n)]) * gain;
             }
         }
         Framing::Centered(pad) => {
@@ -91,6 +108,15 @@ fn reflect_index(j: isize, n: isize) -> usize {
     (if r < n { r } else { period - r }) as usize
 }
 
+/// Mirror index repeating the edge sample (Kaldi's `ExtractWindow`: `s < 0 → −s − 1`,
+/// `s ≥ n → 2n − 1 − s`, applied until inside), i.e. the signal extended with period `2n`,
+/// e.g. for n = 3: `… x1 x0 | x0 x1 x2 | x2 x1 x0 x0 …`.
+fn symmetric_index(j: isize, n: isize) -> usize {
+    let period = 2 * n;
+    let r = j.rem_euclid(period);
+    (if r < n { r } else { period - 1 - r }) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +131,49 @@ mod tests {
     }
 
     #[test]
+    fn symmetric_matches_kaldi_extract_window() {
+        // n = 3, Kaldi's rule by hand: −4 → 3 → 2·3 − 1 − 3 = 2; −3 → 2; −2 → 1; −1 → 0;
+        // 3 → 2; 4 → 1; 5 → 0; 6 → −1 → 0; 7 → −2 → 1.
+        let left: Vec<usize> = (-4..0).map(|j| symmetric_index(j, 3)).collect();
+        let right: Vec<usize> = (3..8).map(|j| symmetric_index(j, 3)).collect();
+        assert_eq!(left, vec![2, 2, 1, 0]);
+        assert_eq!(right, vec![2, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn kaldi_without_snip_edges_by_hand() {
+        let mut cfg = FrontendConfig::kaldi_fbank(8);
+        cfg.framing = Framing::KaldiCentered;
+        // Kaldi NumFrames(snip_edges=false) = (n + hop/2) / hop with hop = 160, window 400:
+        // 1 s → (16000 + 80) / 160 = 100 (snip edges gives 98); 1 s + 79 samples → 100;
+        // + 80 → 101; 80 samples → 1; 79 → none.
+        assert_eq!(frame_count(16_000, &cfg).expect("n"), 100);
+        assert_eq!(frame_count(16_079, &cfg).expect("n"), 100);
+        assert_eq!(frame_count(16_080, &cfg).expect("n"), 101);
+        assert_eq!(frame_count(80, &cfg).expect("n"), 1);
+        assert_eq!(
+            frame_count(79, &cfg).expect_err("short").to_string(),
+            "signal of 79 samples is too short for one frame (at least 80 samples \
+             needed); use centred framing or pad the audio"
+        );
+        // Frame samples by hand: hop 2, window 4, n = 5, no DC removal or pre-emphasis.
+        // (5 + 1) / 2 = 3 frames; frame t starts at 2t + 1 − 2 = 2t − 1:
+        // frame 0 = s[−1..3] = [x0, x0, x1, x2], frame 2 = s[3..7] = [x3, x4, x4, x3].
+        cfg.win_length = 4;
+        cfg.hop_length = 2;
+        cfg.remove_dc = false;
+        cfg.preemphasis = 0.0;
+        cfg.input_gain = 1.0;
+        let signal = [10.0, 11.0, 12.0, 13.0, 14.0];
+        assert_eq!(frame_count(signal.len(), &cfg).expect("n"), 3);
+        let mut frame = [0.0; 4];
+        fill_frame(&mut frame, &signal, 0, &cfg);
+        assert_eq!(frame, [10.0, 10.0, 11.0, 12.0]);
+        fill_frame(&mut frame, &signal, 2, &cfg);
+        assert_eq!(frame, [13.0, 14.0, 14.0, 13.0]);
+    }
+
+    #[test]
     fn frame_counts() {
         let centred = FrontendConfig::librosa_slaney(8);
         assert_eq!(frame_count(16_000, &centred).expect("n"), 101);
@@ -114,8 +183,8 @@ mod tests {
         assert_eq!(frame_count(400, &kaldi).expect("n"), 1);
         assert_eq!(
             frame_count(399, &kaldi).expect_err("short").to_string(),
-            "signal of 399 samples is shorter than one 400-sample analysis window; \
-             use centred framing or pad the audio"
+            "signal of 399 samples is too short for one frame (at least 400 samples \
+             needed); use centred framing or pad the audio"
         );
     }
 

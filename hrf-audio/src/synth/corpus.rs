@@ -121,11 +121,25 @@ pub struct CorpusInfo {
     pub espeak_ng_version: String,
 }
 
+/// Revision of the synthesis recipe: bumped whenever the same seed gives different audio, so a
+/// corpus made by an older recipe is regenerated instead of reused.
+/// 2: espeak-ng amplitude lowered per clip until the peak keeps 0.9 of full scale.
+const RECIPE_REVISION: u32 = 2;
+
+/// `hrf synth <crate version> recipe <revision>`, recorded in `corpus.json`.
+fn generator_name() -> String {
+    format!(
+        "hrf synth {} recipe {RECIPE_REVISION}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 impl CorpusInfo {
-    /// Whether a corpus recorded as `self` is what `config` asks for.
+    /// Whether a corpus recorded as `self` is what `config` asks for, made by this recipe.
     pub fn matches(&self, config: &SynthConfig) -> bool {
         let classes: Vec<&str> = emotions(config).iter().map(|e| e.label()).collect();
-        self.seed == config.seed
+        self.generator == generator_name()
+            && self.seed == config.seed
             && self.sentences_per_session == config.sentences_per_session
             && self.classes == classes
             && self.clips == plan(config).len()
@@ -218,7 +232,7 @@ pub(super) fn generate_corpus(config: &SynthConfig) -> Result<SynthSummary, Synt
     let manifest_path = out.join(MANIFEST_FILE);
     std::fs::write(&manifest_path, manifest_text(&clips)).map_err(io("write", &manifest_path))?;
     let info = CorpusInfo {
-        generator: format!("hrf synth {}", env!("CARGO_PKG_VERSION")),
+        generator: generator_name(),
         seed: config.seed,
         classes: emotions(config)
             .iter()
@@ -269,23 +283,62 @@ fn synthesize_clip(
     let mut rng = ClipRng::new(config.seed, clip.key);
     let factors = clip_prosody(clip.emotion, clip.intensity, &mut rng);
     let voice = voice_argument(&clip.speaker, clip.emotion, clip.intensity);
-    let (rate, samples) =
-        espeak::synthesize(install, data, &clip.id, &voice, &ssml(clip.text, &factors))?;
+    let text = ssml(clip.text, &factors);
+    // Lower the amplitude until espeak-ng's output keeps its headroom (deterministic: the
+    // decision depends only on the output of the previous attempt).
+    let mut amplitude = espeak::BASE_AMPLITUDE;
+    let (rate, samples) = loop {
+        let (rate, samples) =
+            espeak::synthesize(install, data, &clip.id, &voice, &text, amplitude)?;
+        let peak = espeak::peak(&samples);
+        if espeak::quiet_enough(peak, amplitude) {
+            break (rate, samples);
+        }
+        amplitude = espeak::lower_amplitude(amplitude, peak);
+    };
     let audio = |source| SynthError::Audio {
         clip: clip.id.clone(),
         source,
     };
-    let resampled = resample(&samples, rate, TARGET_SAMPLE_RATE).map_err(audio)?;
+    let mut resampled = resample(&samples, rate, TARGET_SAMPLE_RATE).map_err(audio)?;
+    limit_peak(&mut resampled, MAX_WAV_PEAK);
     let path = config.out_dir.join(&clip.rel_path);
     write_wav_16k(&path, &resampled).map_err(audio)?;
     let hash = checksums::hash_file(&path)?;
     Ok((clip.rel_path.clone(), hash, resampled.len()))
 }
 
+/// Largest |sample| written to a clip: full scale minus one 16-bit step, so no sample is
+/// clamped by the WAV writer.
+const MAX_WAV_PEAK: f32 = 32_766.0 / 32_767.0;
+
+/// Scales `samples` down (by `limit / peak`) when their peak exceeds `limit`: a last guard
+/// against resampler overshoot, which the espeak-ng headroom normally already prevents.
+fn limit_peak(samples: &mut [f32], limit: f32) {
+    let peak = espeak::peak(samples);
+    if peak > limit {
+        let gain = limit / peak;
+        samples.iter_mut().for_each(|x| *x *= gain);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+    #[test]
+    fn limit_peak_scales_only_loud_clips() {
+        let mut quiet = vec![0.5, -0.25];
+        limit_peak(&mut quiet, 0.9);
+        assert_eq!(quiet, [0.5, -0.25]);
+        let mut loud = vec![0.5, -1.2, 0.6];
+        limit_peak(&mut loud, 0.9);
+        // gain 0.9 / 1.2 = 0.75.
+        for (got, want) in loud.iter().zip([0.375, -0.9, 0.45]) {
+            assert!((got - want).abs() < 1e-6, "{loud:?}");
+        }
+    }
 
     #[test]
     fn default_plan_has_1600_clips_with_disjoint_sessions() {

@@ -18,11 +18,48 @@ const DATA_FILES: [&str; 5] = ["phondata", "phonindex", "phontab", "intonations"
 /// The language-voice folder our speakers' base voices live in, relative to `espeak-ng-data/`.
 const LANGUAGE_DIR: &str = "lang/gmw";
 
-/// espeak-ng's amplitude (0..=200, default 100) before the SSML `volume` factor. The default
-/// already peaks near full scale, so loud clips (volume up to 200%, tense formants) would clip;
-/// 30 leaves about 10 dB of headroom, so even the loudest allowed clip stays below espeak-ng's
-/// default level.
-const BASE_AMPLITUDE: &str = "30";
+/// espeak-ng's amplitude (0..=200, default 100) before the SSML `volume` factor, for a clip's
+/// first attempt. The default already peaks near full scale, so loud clips (volume up to 200%,
+/// tense formants) would clip; 30 leaves about 10 dB of headroom, enough for all but the loudest
+/// strong-anger takes of the highest voices, which [`quiet_enough`] sends back at a lower
+/// amplitude ([`lower_amplitude`]).
+pub(crate) const BASE_AMPLITUDE: u32 = 30;
+
+/// The highest peak (fraction of full scale) a clip's espeak-ng output may reach. espeak-ng
+/// saturates its 16-bit output internally, so a clipped waveform cannot be repaired afterwards;
+/// 0.9 (−0.9 dBFS) also leaves room for the few percent a band-limited resampler can overshoot
+/// a peak by.
+pub(crate) const MAX_PEAK: f32 = 0.9;
+
+/// Lowest amplitude tried; below it speech would sit near the 16-bit noise floor.
+const MIN_AMPLITUDE: u32 = 5;
+
+/// The largest |sample|, 0 for no samples.
+pub(crate) fn peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// `true` when a clip synthesised at `amplitude` peaking at `peak` can be kept: below
+/// [`MAX_PEAK`], or already at the lowest amplitude.
+pub(crate) fn quiet_enough(peak: f32, amplitude: u32) -> bool {
+    peak <= MAX_PEAK || amplitude <= MIN_AMPLITUDE
+}
+
+/// The amplitude for the next attempt after one at `amplitude` peaked at `peak` > [`MAX_PEAK`].
+///
+/// Below saturation espeak-ng's output scales linearly with the amplitude, so the target is
+/// `amplitude · 0.95·MAX_PEAK / peak`; a peak at the rail (|x| ≥ 32767/32768) hides how far the
+/// waveform went over, so the amplitude is only scaled by ¾ and checked again. Always at least
+/// one step lower, never below [`MIN_AMPLITUDE`].
+pub(crate) fn lower_amplitude(amplitude: u32, peak: f32) -> u32 {
+    let rail = 32_767.0 / 32_768.0;
+    let scaled = if peak >= rail {
+        amplitude * 3 / 4
+    } else {
+        (f64::from(amplitude) * 0.95 * f64::from(MAX_PEAK) / f64::from(peak)).floor() as u32
+    };
+    scaled.min(amplitude.saturating_sub(1)).max(MIN_AMPLITUDE)
+}
 
 /// A working espeak-ng installation.
 #[derive(Clone, Debug)]
@@ -167,8 +204,8 @@ impl Drop for PrivateData {
     }
 }
 
-/// Synthesises one SSML clip with `voice` (`gmw/en-US+variant`) and returns
-/// `(sample rate, (samples,) mono in [-1, 1])`.
+/// Synthesises one SSML clip with `voice` (`gmw/en-US+variant`) at espeak-ng `amplitude`
+/// (0..=200) and returns `(sample rate, (samples,) mono in [-1, 1])`.
 ///
 /// # Errors
 /// [`SynthError::EspeakMissing`], [`SynthError::EspeakFailed`] (exit status and stderr) or
@@ -179,6 +216,7 @@ pub fn synthesize(
     clip: &str,
     voice: &str,
     ssml: &str,
+    amplitude: u32,
 ) -> Result<(u32, Vec<f32>), SynthError> {
     let mut path_arg = std::ffi::OsString::from("--path=");
     path_arg.push(data.root());
@@ -189,7 +227,7 @@ pub fn synthesize(
             "-b",
             "1",
             "-a",
-            BASE_AMPLITUDE,
+            &amplitude.to_string(),
             "-v",
             voice,
             "--stdout",
@@ -279,6 +317,23 @@ fn parse_stream_wav(bytes: &[u8]) -> Result<(u32, Vec<f32>), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_amplitude_by_hand() {
+        // Unclipped peak 0.97 at 30: 30 · 0.855 / 0.97 = 26.44 → 26.
+        assert_eq!(lower_amplitude(30, 0.97), 26);
+        // Just over the limit: the linear target 30 · 0.855 / 0.9001 = 28.49 → 28.
+        assert_eq!(lower_amplitude(30, 0.9001), 28);
+        // At the rail the true peak is unknown: ¾ · 30 = 22 (integer).
+        assert_eq!(lower_amplitude(30, 1.0), 22);
+        // Always a step down, never below the floor.
+        assert_eq!(lower_amplitude(10, 0.9000001), 9);
+        assert_eq!(lower_amplitude(6, 1.0), 5);
+        assert_eq!(lower_amplitude(5, 1.0), 5);
+        assert!(quiet_enough(0.9, 30) && !quiet_enough(0.91, 30) && quiet_enough(1.0, 5));
+        assert_eq!(peak(&[0.25, -0.5, 0.125]), 0.5);
+        assert_eq!(peak(&[]), 0.0);
+    }
 
     #[test]
     fn version_line_gives_version_and_data_dir() {
