@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod pipeline;
+mod report;
+mod run;
+mod training;
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +29,18 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Generate the synthetic emotional-speech corpus with espeak-ng (`--check` tests it).
     Synth(cmd::synth::Args),
+    /// Train a spec on one fold of a corpus: progress bars, validation, checkpoints, --resume.
+    Train(cmd::train::Args),
+    /// Evaluate a trained model: WA, UA, macro-F1, confusion; report.json/md and plots.
+    Eval(cmd::eval::Args),
+    /// Fold a trained model (HRF, LayerNorm, BatchNorm, CMVN, Q/K/V) and verify it.
+    Fold(cmd::fold::Args),
+    /// Write the folded weights (safetensors) for build.rs / include_bytes! embedding.
+    Export(cmd::export::Args),
+    /// Latency (batch 1, one thread), GFLOP/s and memory of the folded vs the training-form model.
+    Bench(cmd::bench::Args),
+    /// The main job: synth → train light, light+HRF, large → fold → eval → bench → one report.
+    Demo(cmd::demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +49,12 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd::data::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Synth(args) => cmd::synth::run(args),
+        Command::Train(args) => cmd::train::run(args),
+        Command::Eval(args) => cmd::eval::run(args),
+        Command::Fold(args) => cmd::fold::run(args),
+        Command::Export(args) => cmd::export::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
     };
     match result {
         Ok(code) => code,

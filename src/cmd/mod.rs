@@ -1,8 +1,14 @@
 //! One module per `hrf` subcommand; each exposes `Args` (clap) and `run(Args) -> Result<ExitCode, CliError>`.
 
+pub mod bench;
 pub mod data;
+pub mod demo;
+pub mod eval;
+pub mod export;
+pub mod fold;
 pub mod inspect;
 pub mod synth;
+pub mod train;
 
 /// An error a subcommand reports to the user: already rendered, printed after `error: `.
 #[derive(Debug, thiserror::Error)]

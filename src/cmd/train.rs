@@ -1,0 +1,232 @@
+//! `hrf train`: a spec + a corpus fold → a run directory (checkpoints, history, run record),
+//! with progress bars, validation each epoch, early stopping and `--resume`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hrf_audio::datasets::DataSource;
+use indicatif::MultiProgress;
+
+use super::CliError;
+use crate::pipeline::{Corpus, cache_dir};
+use crate::run::{self, RunInfo, SPEC_FILE, SpecSource, ensure_writable_dir, write_text_atomic};
+use crate::training::{TrainConfig, TrainJob, state_path, train};
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// A preset name (`conformer_light_hrf`) or a path to a YAML spec.
+    #[arg(long)]
+    pub spec: String,
+    /// The corpus: `synth`, `iemocap:<dir>`, `manifest:<file.csv>`… (see `hrf data --help`).
+    #[arg(long, default_value = "synth")]
+    pub data: DataSource,
+    /// Protocol fold to train: index (0-based) or name (`Ses01`); its test set is held out.
+    #[arg(long, default_value = "0")]
+    pub fold: String,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run directory (default: hrf-out/runs/<spec>-fold<N>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its last checkpoint (same spec, data, fold and settings).
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Peak learning rate (linear warmup over 5% of the steps, cosine decay to 0).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f32,
+    /// Epochs without a better validation UA before stopping (0 = never stop early).
+    #[arg(long, default_value_t = 8)]
+    pub patience: usize,
+    /// Also checkpoint every N optimizer steps (0 = only at epoch ends).
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_steps: u64,
+    /// Centre-crop utterances to at most this many frames (default: the spec's max_frames).
+    #[arg(long)]
+    pub max_frames: Option<usize>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Feature cache directory.
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Test hook: exit abruptly (as if killed) after this many optimizer steps.
+    #[arg(long, hide = true)]
+    pub crash_after_steps: Option<u64>,
+}
+
+impl Args {
+    fn config(&self, spec_max_frames: usize) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            warmup_fraction: 0.05,
+            clip_norm: 5.0,
+            patience: self.patience,
+            seed: self.seed,
+            checkpoint_steps: self.checkpoint_steps,
+            max_frames: self
+                .max_frames
+                .unwrap_or(spec_max_frames)
+                .min(spec_max_frames),
+        }
+    }
+}
+
+/// Sets the global rayon pool size once (later calls are ignored by rayon).
+pub fn set_threads(threads: Option<usize>) {
+    if let Some(n) = threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
+    let plan = spec.plan().map_err(CliError)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("hrf-out/runs/{}-fold{}", plan.module, args.fold))
+    });
+    if args.epochs == 0 || args.batch_size == 0 {
+        return Err(CliError(
+            "--epochs and --batch-size must be at least 1".to_owned(),
+        ));
+    }
+    if !(args.lr.is_finite() && args.lr > 0.0) {
+        return Err(CliError(format!(
+            "--lr {} must be a positive number",
+            args.lr
+        )));
+    }
+    // Fail on an unusable --out before loading data or training.
+    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
+    let state = state_path(&out);
+    let config = args.config(plan.max_frames);
+    let previous = RunInfo::load(&out).map_err(|e| CliError(e.to_string()))?;
+    if args.resume {
+        if !state.is_file() {
+            return Err(CliError(format!(
+                "--resume: {} holds no training state ({}); start the run without --resume",
+                out.display(),
+                run::STATE_FILE
+            )));
+        }
+        if let Some(info) = &previous {
+            if info.spec_hash != plan.spec_hash {
+                return Err(CliError(format!(
+                    "--resume: the run in {} was trained with spec {} (hash {}), but --spec {} is {} (hash {}); pass the run's own spec (saved as {}/{SPEC_FILE})",
+                    out.display(),
+                    info.spec_name,
+                    info.spec_hash,
+                    args.spec,
+                    plan.name,
+                    plan.spec_hash,
+                    out.display()
+                )));
+            }
+            let hyper = serde_json::to_value(&config).unwrap_or_default();
+            if info.data != args.data.to_string() || info.seed != args.seed || info.hyper != hyper {
+                return Err(CliError(format!(
+                    "--resume: the run in {} used --data {} --seed {} and settings {}; resume with the same options (only --threads may change)",
+                    out.display(),
+                    info.data,
+                    info.seed,
+                    info.hyper
+                )));
+            }
+        }
+    } else if state.is_file() {
+        return Err(CliError(format!(
+            "{} already holds a training run; continue it with --resume, or choose another --out (nothing was changed)",
+            out.display()
+        )));
+    }
+    set_threads(args.threads);
+
+    let corpus = Corpus::load(
+        &args.data,
+        plan.classes,
+        plan.features,
+        &cache_dir(args.cache_dir.as_deref()),
+    )
+    .map_err(|e| CliError(e.to_string()))?;
+    let fold = corpus
+        .fold(&args.fold)
+        .map_err(|e| CliError(e.to_string()))?;
+    if let Some(info) = &previous
+        && args.resume
+        && info.fold_name != fold.name
+    {
+        return Err(CliError(format!(
+            "--resume: the run in {} trained fold {}, not {}; pass --fold {}",
+            out.display(),
+            info.fold_name,
+            fold.name,
+            info.fold
+        )));
+    }
+    println!(
+        "{}: {} on {} fold {} — {} train / {} val / {} test utterances, ≤ {} frames, {} epochs, seed {}",
+        out.display(),
+        plan.name,
+        args.data,
+        fold.name,
+        fold.train.len(),
+        fold.val.len(),
+        fold.test.len(),
+        config.max_frames,
+        config.epochs,
+        config.seed
+    );
+    if !args.resume {
+        write_text_atomic(&out.join(SPEC_FILE), &spec.text).map_err(|e| CliError(e.to_string()))?;
+        RunInfo {
+            spec_name: plan.name.to_owned(),
+            spec_hash: plan.spec_hash.to_owned(),
+            spec_path: spec.label.clone(),
+            data: args.data.to_string(),
+            fold: corpus.fold_index(&fold),
+            fold_name: fold.name.clone(),
+            seed: args.seed,
+            classes: plan.classes.iter().map(|c| (*c).to_owned()).collect(),
+            train_utterances: fold.train.len(),
+            val_utterances: fold.val.len(),
+            test_utterances: fold.test.len(),
+            hyper: serde_json::to_value(&config).unwrap_or_default(),
+        }
+        .save(&out)
+        .map_err(|e| CliError(e.to_string()))?;
+    }
+    let bars = MultiProgress::new();
+    let outcome = train(&TrainJob {
+        spec: &spec,
+        plan,
+        corpus: &corpus,
+        fold: &fold,
+        config: &config,
+        out: &out,
+        resume: args.resume,
+        crash_after_steps: args.crash_after_steps,
+        bars: Some(&bars),
+    })
+    .map_err(|e| CliError(e.to_string()))?;
+    println!(
+        "{}: {} after {} steps ({:.1} s); best validation UA {:.1}% at epoch {} → {}",
+        plan.name,
+        outcome.stop_reason,
+        outcome.steps,
+        outcome.seconds,
+        100.0 * outcome.best_ua,
+        outcome.best_epoch,
+        out.join(run::BEST_FILE).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

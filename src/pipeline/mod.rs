@@ -1,0 +1,229 @@
+//! CLI data stage: `--data` → corpus with the model's class order → cached log-Mel features per
+//! utterance → one protocol fold's train/val/test sets, CMVN statistics from the training side
+//! only, and centre-cropped frames for the model.
+
+mod features;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hrf_audio::datasets::{DataKind, DataSource, Dataset, Evaluation, Fold};
+use hrf_audio::features::{FeatureStats, Features};
+
+pub use features::extract_features;
+
+/// Default feature-cache directory, relative to the working directory.
+pub const DEFAULT_CACHE_DIR: &str = "hrf-data/cache/features";
+
+/// Why the data could not be prepared for a model.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{0}")]
+    Data(#[from] hrf_audio::datasets::DataError),
+    #[error("{0}")]
+    Audio(#[from] hrf_audio::AudioError),
+    #[error(
+        "{source_text}: labels {labels} are not classes of the model ({classes}); evaluate \
+         on data with the model's labels, or train a spec whose `classes` include them"
+    )]
+    UnknownLabels {
+        source_text: String,
+        labels: String,
+        classes: String,
+    },
+    #[error("{source_text}: no usable utterances{detail}")]
+    Empty { source_text: String, detail: String },
+    #[error(
+        "--fold {given}: the {dataset} protocol has {count} folds ({names}); pass an index 0..{count} or a fold name"
+    )]
+    NoSuchFold {
+        given: String,
+        dataset: String,
+        count: usize,
+        names: String,
+    },
+}
+
+/// A corpus loaded for one model: utterance labels are indices into the model's classes.
+pub struct Corpus {
+    pub dataset: Dataset,
+    /// One raw log-Mel matrix per utterance of `dataset.utterances` (CMVN happens inside the
+    /// model, from the statistics stored in its buffers).
+    pub features: Vec<Features>,
+}
+
+impl Corpus {
+    /// Loads `source` for a model with `classes`, extracts (or reuses cached) features.
+    ///
+    /// Manifests and the synthetic corpus are read with the model's class list, and any label
+    /// outside it is an error that lists them. A built-in corpus keeps its own labels, which
+    /// must all be model classes; they are re-indexed into the model's order.
+    pub fn load(
+        source: &DataSource,
+        classes: &[&str],
+        features_per_frame: usize,
+        cache_dir: &Path,
+    ) -> Result<Corpus, PipelineError> {
+        let source_text = source.to_string();
+        let owned: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
+        let mut dataset = match source.kind {
+            DataKind::Manifest | DataKind::Synth => {
+                let dataset = source.load_with_classes(Some(&owned))?;
+                if !dataset.excluded_labels.is_empty() {
+                    return Err(unknown_labels(
+                        &source_text,
+                        &dataset.excluded_labels,
+                        classes,
+                    ));
+                }
+                dataset
+            }
+            _ => {
+                let mut dataset = source.load()?;
+                let missing: BTreeMap<String, usize> = dataset
+                    .classes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| !classes.contains(&c.as_str()))
+                    .map(|(i, c)| {
+                        let n = dataset.utterances.iter().filter(|u| u.label == i).count();
+                        (c.clone(), n)
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(unknown_labels(&source_text, &missing, classes));
+                }
+                let remap: Vec<usize> = dataset
+                    .classes
+                    .iter()
+                    .map(|c| classes.iter().position(|m| m == c).unwrap_or(0))
+                    .collect();
+                for u in &mut dataset.utterances {
+                    u.label = remap[u.label];
+                }
+                dataset.classes = owned.clone();
+                dataset
+            }
+        };
+        if dataset.utterances.is_empty() {
+            let detail = if dataset.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} entries were skipped (first: {}: {}) — run `hrf data --data {source_text}` for the list",
+                    dataset.skipped.len(),
+                    dataset.skipped[0].location,
+                    dataset.skipped[0].reason
+                )
+            };
+            return Err(PipelineError::Empty {
+                source_text,
+                detail,
+            });
+        }
+        dataset.classes = owned;
+        let features = extract_features(&dataset, features_per_frame, cache_dir)?;
+        Ok(Corpus { dataset, features })
+    }
+
+    /// Label of utterance `i` (model class index).
+    pub fn label(&self, i: usize) -> usize {
+        self.dataset.utterances[i].label
+    }
+
+    /// Whether the corpus is scored per speaker by majority vote (DAIC-WOZ).
+    pub fn votes_per_speaker(&self) -> bool {
+        self.dataset.protocol.evaluation == Evaluation::SpeakerMajorityVote
+    }
+
+    /// The protocol fold named by `given` (an index or a name such as `Ses01`).
+    pub fn fold(&self, given: &str) -> Result<Fold, PipelineError> {
+        let folds = self.dataset.folds()?;
+        let index = given
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i < folds.len())
+            .or_else(|| folds.iter().position(|f| f.name == given));
+        match index {
+            Some(i) => Ok(folds[i].clone()),
+            None => Err(PipelineError::NoSuchFold {
+                given: given.to_owned(),
+                dataset: self.dataset.name.clone(),
+                count: folds.len(),
+                names: folds
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// Index of the fold called `name` (or `given` parsed as an index).
+    pub fn fold_index(&self, fold: &Fold) -> usize {
+        self.dataset
+            .folds()
+            .ok()
+            .and_then(|folds| folds.iter().position(|f| f.name == fold.name))
+            .unwrap_or(0)
+    }
+
+    /// Global CMVN statistics over the frames of `train` (indices into the utterances).
+    pub fn feature_stats(&self, train: &[usize]) -> Result<FeatureStats, PipelineError> {
+        Ok(FeatureStats::from_training(
+            train.iter().map(|&i| &self.features[i]),
+            FeatureStats::DEFAULT_STD_FLOOR,
+        )?)
+    }
+
+    /// `(frames, features)` of utterance `i`, centre-cropped to at most `limit` frames.
+    pub fn frames(&self, i: usize, limit: usize) -> &[f32] {
+        centre_crop(&self.features[i], limit)
+    }
+}
+
+/// The middle `limit` frames of `f` (all of them when shorter): long utterances keep their
+/// centre, where acted emotion is usually strongest, and never exceed the model's max_frames.
+pub fn centre_crop(f: &Features, limit: usize) -> &[f32] {
+    let keep = f.frames.min(limit.max(1));
+    let start = (f.frames - keep) / 2;
+    &f.data[start * f.bins..(start + keep) * f.bins]
+}
+
+fn unknown_labels(
+    source_text: &str,
+    labels: &BTreeMap<String, usize>,
+    classes: &[&str],
+) -> PipelineError {
+    PipelineError::UnknownLabels {
+        source_text: source_text.to_owned(),
+        labels: labels
+            .iter()
+            .map(|(l, n)| format!("`{l}` ({n} utterance{})", if *n == 1 { "" } else { "s" }))
+            .collect::<Vec<_>>()
+            .join(", "),
+        classes: classes.join(", "),
+    }
+}
+
+/// The cache directory to use: `given`, else [`DEFAULT_CACHE_DIR`].
+pub fn cache_dir(given: Option<&Path>) -> PathBuf {
+    given.map_or_else(|| PathBuf::from(DEFAULT_CACHE_DIR), Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centre_crop_keeps_the_middle_frames() {
+        let f = Features {
+            frames: 5,
+            bins: 2,
+            data: (0..10).map(|x| x as f32).collect(),
+        };
+        assert_eq!(centre_crop(&f, 3), [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(centre_crop(&f, 9).len(), 10);
+        assert_eq!(centre_crop(&f, 4), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    }
+}

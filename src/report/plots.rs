@@ -1,0 +1,327 @@
+//! Reporting stage, plots: learning curves (loss, validation UA per epoch) and the confusion
+//! heatmap, each as SVG and PNG with plotters.
+//!
+//! Text needs a font: the first system TrueType font found (DejaVu, Liberation…) is registered
+//! with plotters' `ab_glyph` renderer. Without one the charts are drawn without text (the
+//! numbers are in report.md anyway). A plot that fails is a warning, never a failed run.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use hrf_audio::metrics::ConfusionMatrix;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::run::EpochRecord;
+
+/// Where fonts are looked for, in order.
+const FONT_CANDIDATES: [&str; 5] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation/LiberationSans-Regular.ttf",
+];
+
+/// Registers the first font found as `sans-serif`; `true` when text can be drawn.
+/// `HRF_PLOT_FONT` names another font file, or `none` to draw without text.
+fn font_ready() -> bool {
+    static READY: OnceLock<bool> = OnceLock::new();
+    *READY.get_or_init(|| {
+        let from_env = std::env::var("HRF_PLOT_FONT").ok();
+        if from_env.as_deref() == Some("none") {
+            return false;
+        }
+        let candidates = from_env
+            .into_iter()
+            .chain(FONT_CANDIDATES.map(String::from));
+        for path in candidates {
+            if let Ok(bytes) = std::fs::read(&path) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+}
+
+/// Draws `$draw(&root)` into `<base>.svg` and `<base>.png`; evaluates to the files written
+/// and one warning per failure (a panic inside plotters is caught and reported too).
+macro_rules! both_formats {
+    ($base:expr, $size:expr, |$root:ident| $draw:expr) => {{
+        let mut written = Vec::new();
+        let mut warnings = Vec::new();
+        let svg = $base.with_extension("svg");
+        let png = $base.with_extension("png");
+        let svg_result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let $root = SVGBackend::new(&svg, $size).into_drawing_area();
+            $draw.and_then(|_| $root.present().map_err(|e| e.to_string()))
+        }));
+        let png_result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let $root = BitMapBackend::new(&png, $size).into_drawing_area();
+            $draw.and_then(|_| $root.present().map_err(|e| e.to_string()))
+        }));
+        for (path, result) in [(svg, svg_result), (png, png_result)] {
+            match result {
+                Ok(Ok(())) => written.push(path),
+                Ok(Err(e)) => warnings.push(format!("plot {} not written: {e}", path.display())),
+                Err(_) => warnings.push(format!(
+                    "plot {} not written: plotters panicked",
+                    path.display()
+                )),
+            }
+        }
+        (written, warnings)
+    }};
+}
+
+/// Learning curves of a run: training and validation loss, and validation UA, per epoch.
+/// Writes `<base>.svg` and `<base>.png`; returns the files written and a warning per failure.
+pub fn learning_curves(history: &[EpochRecord], base: &Path) -> (Vec<PathBuf>, Vec<String>) {
+    if history.is_empty() {
+        return (
+            Vec::new(),
+            vec!["no epochs in the history: learning curves skipped".to_owned()],
+        );
+    }
+    let text = font_ready();
+    both_formats!(base, (1000, 420), |root| draw_curves(&root, history, text))
+}
+
+/// Confusion heatmap: cell colour = row-normalised recall, text = count.
+pub fn confusion_heatmap(
+    confusion: &ConfusionMatrix,
+    classes: &[String],
+    title: &str,
+    base: &Path,
+) -> (Vec<PathBuf>, Vec<String>) {
+    let text = font_ready();
+    both_formats!(base, (560, 520), |root| draw_confusion(
+        &root, confusion, classes, title, text
+    ))
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn draw_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    history: &[EpochRecord],
+    text: bool,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+    let epochs = history.len() as f64;
+    let x_range = 0.5..epochs + 0.5;
+    let loss_max = history
+        .iter()
+        .flat_map(|r| [r.train_loss, r.val_loss])
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-3)
+        * 1.1;
+    let train: Vec<(f64, f64)> = history
+        .iter()
+        .map(|r| (r.epoch as f64, r.train_loss))
+        .collect();
+    let val: Vec<(f64, f64)> = history
+        .iter()
+        .map(|r| (r.epoch as f64, r.val_loss))
+        .collect();
+    let ua: Vec<(f64, f64)> = history
+        .iter()
+        .map(|r| (r.epoch as f64, 100.0 * r.val_ua))
+        .collect();
+
+    let mut builder = ChartBuilder::on(&left);
+    builder.margin(12);
+    if text {
+        builder
+            .caption("loss (cross-entropy)", ("sans-serif", 18))
+            .x_label_area_size(32)
+            .y_label_area_size(44);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(x_range.clone(), 0.0..loss_max)
+        .map_err(err)?;
+    if text {
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+    }
+    let blue = ShapeStyle::from(&BLUE).stroke_width(2);
+    let red = ShapeStyle::from(&RED).stroke_width(2);
+    let train_series = chart
+        .draw_series(LineSeries::new(train, blue).point_size(3))
+        .map_err(err)?;
+    if text {
+        train_series
+            .label("train")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], blue));
+    }
+    let val_series = chart
+        .draw_series(LineSeries::new(val, red).point_size(3))
+        .map_err(err)?;
+    if text {
+        val_series
+            .label("validation")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+    }
+
+    let mut builder = ChartBuilder::on(&right);
+    builder.margin(12);
+    if text {
+        builder
+            .caption("validation UA (%)", ("sans-serif", 18))
+            .x_label_area_size(32)
+            .y_label_area_size(44);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(x_range, 0.0..100.0)
+        .map_err(err)?;
+    if text {
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+    }
+    let green = ShapeStyle::from(&GREEN.mix(0.9)).stroke_width(2);
+    chart
+        .draw_series(LineSeries::new(ua, green).point_size(3))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn draw_confusion<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    confusion: &ConfusionMatrix,
+    classes: &[String],
+    title: &str,
+    text: bool,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let n = confusion.classes() as u32;
+    let mut builder = ChartBuilder::on(root);
+    builder.margin(16);
+    if text {
+        builder
+            .caption(title, ("sans-serif", 18))
+            .x_label_area_size(40)
+            .y_label_area_size(80);
+    }
+    let mut chart = builder
+        .build_cartesian_2d((0..n).into_segmented(), (0..n).into_segmented())
+        .map_err(err)?;
+    // Row t of the matrix is drawn at y = n − 1 − t so that the first class is on top.
+    let name = |v: &SegmentValue<u32>, flip: bool| match v {
+        SegmentValue::CenterOf(i) if *i < n => {
+            let c = if flip { n - 1 - i } else { *i };
+            classes.get(c as usize).cloned().unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    if text {
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("predicted")
+            .y_desc("true")
+            .x_labels(n as usize)
+            .y_labels(n as usize)
+            .x_label_formatter(&|v| name(v, false))
+            .y_label_formatter(&|v| name(v, true))
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+    }
+    let rows = confusion.rows();
+    for (t, row) in rows.iter().enumerate() {
+        let total: u64 = row.iter().sum();
+        for (p, &count) in row.iter().enumerate() {
+            let share = if total == 0 {
+                0.0
+            } else {
+                count as f64 / total as f64
+            };
+            // White (0) → dark blue (1).
+            let shade = |full: f64| (255.0 - share * (255.0 - full)).round() as u8;
+            let colour = RGBColor(shade(33.0), shade(102.0), shade(172.0));
+            let (x, y) = (p as u32, n - 1 - t as u32);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                    ],
+                    colour.filled(),
+                )))
+                .map_err(err)?;
+            if text {
+                let ink = if share > 0.5 { WHITE } else { BLACK };
+                let style = ("sans-serif", 16)
+                    .into_font()
+                    .color(&ink)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        count.to_string(),
+                        (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                        style,
+                    )))
+                    .map_err(err)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plots_are_written_as_svg_and_png() {
+        let dir = std::env::temp_dir().join(format!("hrf-plots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let history: Vec<EpochRecord> = (1..=3)
+            .map(|e| EpochRecord {
+                epoch: e,
+                train_loss: 1.4 / e as f64,
+                val_loss: 1.3 / e as f64,
+                val_ua: 0.3 + 0.1 * e as f64,
+                val_wa: 0.3,
+                val_macro_f1: 0.3,
+                lr: 1e-3,
+            })
+            .collect();
+        let (files, warnings) = learning_curves(&history, &dir.join("curves"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(files.len(), 2);
+        let m = ConfusionMatrix::from_labels(2, &[0, 0, 1], &[0, 1, 1]).unwrap();
+        let classes = vec!["a".to_owned(), "b".to_owned()];
+        let (files, warnings) = confusion_heatmap(&m, &classes, "test", &dir.join("confusion"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        for f in &files {
+            assert!(std::fs::metadata(f).unwrap().len() > 100, "{}", f.display());
+        }
+        let svg = std::fs::read_to_string(dir.join("confusion.svg")).unwrap();
+        assert!(svg.contains("<rect"), "heatmap cells are drawn");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,291 @@
+//! Run files: the checkpoint format — a training model's params and buffers (one safetensors
+//! tensor per layout slot), optionally the AdamW moments and the loop position for an exact
+//! resume, and the spec text itself so that a checkpoint is self-contained.
+//!
+//! Tensors: `<slot>` for every train-table param and buffer (`encoder.0.ffn1.w1.weight`,
+//! `frontend.norm.mean`…), and with optimizer state `optimizer.m.<param slot>` / `optimizer.v.<param
+//! slot>`. Metadata: `format` = `hrf-train-v1`, `spec_name`, `spec_hash`, `dims` (JSON object),
+//! `step`, `optimizer_step` — exactly the training engine's checkpoint
+//! (`hrf_runtime::train::TrainState`), which can read these files — plus the CLI's own keys
+//! `spec_yaml`, `spec_path`, `classes` (JSON array) and, for resume, `progress` (JSON).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use hrf_runtime::optim::AdamWState;
+use hrf_runtime::plan::{ModelPlan, SlotPlan};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use super::atomic::write_atomic;
+use super::progress::TrainProgress;
+use super::{RunError, SpecSource};
+
+/// Value of the `format` metadata key.
+pub const TRAIN_FORMAT: &str = "hrf-train-v1"; // = hrf_runtime::train::CHECKPOINT_FORMAT
+
+/// Everything a checkpoint holds.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub spec: SpecSource,
+    pub plan: &'static ModelPlan,
+    /// (train params arena) — in `plan.train.params` order.
+    pub params: Vec<f32>,
+    /// (train buffers arena) — CMVN statistics, BatchNorm running statistics…
+    pub buffers: Vec<f32>,
+    /// AdamW moments and step (resume only).
+    pub optimizer: Option<AdamWState>,
+    /// Optimizer steps the model had taken.
+    pub step: u64,
+    /// Where the training loop stood (resume only).
+    pub progress: Option<TrainProgress>,
+}
+
+impl Checkpoint {
+    /// Serialises to safetensors bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RunError> {
+        let plan = self.plan;
+        let mut tensors: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
+        push_slots(&mut tensors, "", plan.train.params, &self.params);
+        push_slots(&mut tensors, "", plan.train.buffers, &self.buffers);
+        if let Some(opt) = &self.optimizer {
+            push_slots(&mut tensors, "optimizer.m.", plan.train.params, &opt.m);
+            push_slots(&mut tensors, "optimizer.v.", plan.train.params, &opt.v);
+        }
+        let views = tensors
+            .iter()
+            .map(|(name, bytes, shape)| {
+                TensorView::new(Dtype::F32, shape.clone(), bytes).map(|v| (name.clone(), v))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RunError::Encode(e.to_string()))?;
+        let mut meta = HashMap::new();
+        meta.insert("format".to_owned(), TRAIN_FORMAT.to_owned());
+        meta.insert("spec_name".to_owned(), plan.name.to_owned());
+        meta.insert("spec_hash".to_owned(), plan.spec_hash.to_owned());
+        meta.insert("spec_path".to_owned(), self.spec.label.clone());
+        meta.insert("spec_yaml".to_owned(), self.spec.text.clone());
+        meta.insert("dims".to_owned(), dims_json(plan));
+        meta.insert(
+            "classes".to_owned(),
+            serde_json::to_string(plan.classes).unwrap_or_default(),
+        );
+        meta.insert("step".to_owned(), self.step.to_string());
+        if let Some(opt) = &self.optimizer {
+            meta.insert("optimizer_step".to_owned(), opt.step.to_string());
+        }
+        if let Some(progress) = &self.progress {
+            meta.insert(
+                "progress".to_owned(),
+                serde_json::to_string(progress).map_err(|e| RunError::Encode(e.to_string()))?,
+            );
+        }
+        let bytes = safetensors::tensor::serialize(views, Some(meta))
+            .map_err(|e| RunError::Encode(e.to_string()))?;
+        canonical_header(&bytes)
+    }
+
+    /// Writes the checkpoint atomically.
+    pub fn save(&self, path: &Path) -> Result<(), RunError> {
+        write_atomic(path, &self.to_bytes()?)
+    }
+
+    /// Reads a checkpoint; its spec is rebuilt from the embedded YAML. With `expected`, a
+    /// checkpoint of another spec is refused naming both.
+    pub fn load(path: &Path, expected: Option<&ModelPlan>) -> Result<Checkpoint, RunError> {
+        let bytes = std::fs::read(path).map_err(|source| RunError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let bad = |reason: String| RunError::BadCheckpoint {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let (_, metadata) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let meta = metadata.metadata().clone().unwrap_or_default();
+        let get = |key: &str| {
+            meta.get(key)
+                .cloned()
+                .ok_or_else(|| bad(format!("metadata key `{key}` is missing")))
+        };
+        let format = get("format")?;
+        if format != TRAIN_FORMAT {
+            return Err(bad(format!(
+                "format `{format}`, expected `{TRAIN_FORMAT}` (a training checkpoint written by \
+                 `hrf train`; folded weight files are read by `hrf bench --model`)"
+            )));
+        }
+        let spec = SpecSource {
+            label: get("spec_path")?,
+            text: get("spec_yaml")?,
+        };
+        let hash = get("spec_hash")?;
+        let name = get("spec_name")?;
+        if let Some(plan) = expected
+            && plan.spec_hash != hash
+        {
+            return Err(RunError::WrongSpec {
+                path: path.to_path_buf(),
+                checkpoint: format!("{name} (hash {hash})"),
+                given: format!("{} (hash {})", plan.name, plan.spec_hash),
+            });
+        }
+        let plan = spec
+            .plan()
+            .map_err(|e| bad(format!("its embedded spec does not compile:\n{e}")))?;
+        if plan.spec_hash != hash {
+            return Err(bad(format!(
+                "its embedded spec hashes to {} but the file records {hash}; it was written by \
+                 another hrf version — retrain or use the matching hrf",
+                plan.spec_hash
+            )));
+        }
+        let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+        let read = |prefix: &str, slots: &[SlotPlan], len: usize| -> Result<Vec<f32>, RunError> {
+            let mut out = vec![0.0f32; len];
+            for slot in slots {
+                let name = format!("{prefix}{}", slot.name);
+                let view = tensors
+                    .tensor(&name)
+                    .map_err(|_| bad(format!("tensor `{name}` is missing")))?;
+                if view.dtype() != Dtype::F32 || view.shape() != slot.shape {
+                    return Err(bad(format!(
+                        "tensor `{name}` is {:?} {:?}, expected F32 {:?}",
+                        view.dtype(),
+                        view.shape(),
+                        slot.shape
+                    )));
+                }
+                for (dst, src) in out[slot.range()]
+                    .iter_mut()
+                    .zip(view.data().chunks_exact(4))
+                {
+                    *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
+                }
+            }
+            Ok(out)
+        };
+        let params = read("", plan.train.params, plan.train.params_len())?;
+        let buffers = read("", plan.train.buffers, plan.train.buffers_len())?;
+        let optimizer = match meta.get("optimizer_step") {
+            Some(step) => Some(AdamWState {
+                m: read("optimizer.m.", plan.train.params, plan.train.params_len())?,
+                v: read("optimizer.v.", plan.train.params, plan.train.params_len())?,
+                step: step
+                    .parse()
+                    .map_err(|_| bad(format!("optimizer_step `{step}` is not a number")))?,
+            }),
+            None => None,
+        };
+        let progress = match meta.get("progress") {
+            Some(text) => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| bad(format!("progress record is not valid: {e}")))?,
+            ),
+            None => None,
+        };
+        let step = match meta.get("step") {
+            Some(step) => step
+                .parse()
+                .map_err(|_| bad(format!("step `{step}` is not a number")))?,
+            None => 0,
+        };
+        Ok(Checkpoint {
+            spec,
+            plan,
+            params,
+            buffers,
+            optimizer,
+            step,
+            progress,
+        })
+    }
+}
+
+/// Rewrites a safetensors file's JSON header with sorted keys (the metadata is a `HashMap`,
+/// whose order changes from process to process), so that equal checkpoints are equal bytes:
+/// a resumed run can then be compared with an uninterrupted one byte for byte. The header is
+/// padded with spaces to a multiple of 8 bytes, as the safetensors writer does; tensor data and
+/// offsets are unchanged.
+fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>, RunError> {
+    let bad = |what: &str| RunError::Encode(format!("safetensors header: {what}"));
+    let len_bytes: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad("file shorter than 8 bytes"))?;
+    let header_len = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|_| bad("too long"))?;
+    let header = bytes
+        .get(8..8 + header_len)
+        .ok_or_else(|| bad("length past the end"))?;
+    let parsed: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(header).map_err(|e| bad(&e.to_string()))?;
+    // Nested objects (`__metadata__`, each tensor's info) sorted too.
+    let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+        parsed.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+    let mut text = serde_json::to_vec(&sorted).map_err(|e| bad(&e.to_string()))?;
+    while text.len() % 8 != 0 {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    Ok(out)
+}
+
+/// A JSON value with every object's keys in sorted order.
+fn sort_keys(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+                map.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            serde_json::to_value(sorted).unwrap_or(serde_json::Value::Null)
+        }
+        other => other,
+    }
+}
+
+/// `{"d": 64, "heads": 4, …}` in spec order.
+pub fn dims_json(plan: &ModelPlan) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = plan
+        .dims
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// Appends one little-endian F32 tensor per slot.
+fn push_slots(
+    out: &mut Vec<(String, Vec<u8>, Vec<usize>)>,
+    prefix: &str,
+    slots: &[SlotPlan],
+    arena: &[f32],
+) {
+    for slot in slots {
+        let bytes = arena[slot.range()]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        out.push((format!("{prefix}{}", slot.name), bytes, slot.shape.to_vec()));
+    }
+}
+
+/// The checkpoint a `--model` argument names: a run directory means its `best.safetensors`.
+pub fn resolve_model_path(model: &Path) -> Result<PathBuf, RunError> {
+    if model.is_dir() {
+        let best = model.join(super::BEST_FILE);
+        if best.is_file() {
+            return Ok(best);
+        }
+        return Err(RunError::NoCheckpointInDir {
+            dir: model.to_path_buf(),
+        });
+    }
+    if !model.exists() {
+        return Err(RunError::MissingModel {
+            path: model.to_path_buf(),
+        });
+    }
+    Ok(model.to_path_buf())
+}

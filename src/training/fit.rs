@@ -1,0 +1,334 @@
+//! Training stage: the epoch loop — seeded batches, optimizer steps, step and epoch checkpoints
+//! (full state, atomic), validation with best-UA checkpointing, early stopping, exact resume.
+//!
+//! Determinism: the epoch order depends only on `(seed, epoch)` and the dropout seed of a step
+//! only on `(seed, global step)`; the engine's reductions run in a fixed order. So a run resumed
+//! from any checkpoint replays exactly the steps an uninterrupted run would take.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use hrf_audio::datasets::Fold;
+use hrf_runtime::batch::{Batch, UtteranceRef, epoch_batches};
+use hrf_runtime::optim::AdamWConfig;
+use hrf_runtime::plan::ModelPlan;
+use hrf_runtime::train::{Mode, Optimizer, OptimizerConfig, TrainError, TrainModel, TrainState};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use super::predict::trained_logits;
+use super::{TrainConfig, TrainRunError};
+use crate::pipeline::Corpus;
+use crate::report::{EvalScores, argmax};
+use crate::run::{
+    BEST_FILE, Checkpoint, EpochRecord, HISTORY_FILE, STATE_FILE, SpecSource, TrainProgress,
+    write_text_atomic,
+};
+
+/// What a finished (or early-stopped) training run produced.
+#[derive(Clone, Debug)]
+pub struct TrainOutcome {
+    pub best_ua: f64,
+    pub best_epoch: usize,
+    pub history: Vec<EpochRecord>,
+    pub stop_reason: String,
+    pub steps: u64,
+    /// Wall-clock seconds of this invocation.
+    pub seconds: f64,
+}
+
+/// Everything [`train`] needs.
+pub struct TrainJob<'a> {
+    pub spec: &'a SpecSource,
+    pub plan: &'static ModelPlan,
+    pub corpus: &'a Corpus,
+    pub fold: &'a Fold,
+    pub config: &'a TrainConfig,
+    /// The run directory (already checked writable).
+    pub out: &'a Path,
+    /// Continue from `<out>/state.safetensors`.
+    pub resume: bool,
+    /// Test hook: exit the process (like a crash: nothing is flushed) after this many steps.
+    pub crash_after_steps: Option<u64>,
+    /// Progress bars are drawn here; hidden when `None`.
+    pub bars: Option<&'a MultiProgress>,
+}
+
+/// A new seed per step, a pure function of `(seed, step)` (SplitMix64 finaliser).
+fn step_seed(seed: u64, step: u64) -> u64 {
+    let mut z = seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn engine(e: TrainError) -> TrainRunError {
+    TrainRunError::Other(e.to_string())
+}
+
+/// Trains (or resumes) one run; see the module docs.
+pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
+    let start = Instant::now();
+    let TrainJob {
+        spec,
+        plan,
+        corpus,
+        fold,
+        config,
+        out,
+        ..
+    } = *job;
+    let limit = config.max_frames.min(plan.max_frames).max(1);
+    let train_set = &fold.train;
+    let val_set = if fold.val.is_empty() {
+        return Err(TrainRunError::Other(format!(
+            "fold `{}` has no validation utterances; the protocol needs at least 2 training speakers",
+            fold.name
+        )));
+    } else {
+        &fold.val
+    };
+    let batches_per_epoch = train_set.len().div_ceil(config.batch_size.max(1));
+    let total_steps = (batches_per_epoch * config.epochs).max(1) as u64;
+    let opt_config = OptimizerConfig {
+        adamw: AdamWConfig {
+            weight_decay: config.weight_decay,
+            ..AdamWConfig::default()
+        },
+        peak_lr: config.lr,
+        floor_lr: 0.0,
+        warmup_steps: (total_steps as f64 * config.warmup_fraction).round() as u64,
+        total_steps,
+        clip_norm: Some(config.clip_norm),
+    };
+
+    let state_path = out.join(STATE_FILE);
+    let mut model = TrainModel::try_new(plan, config.seed).map_err(engine)?;
+    let (mut optimizer, mut progress) = if job.resume {
+        let ckpt = Checkpoint::load(&state_path, Some(plan))?;
+        let progress = ckpt.progress.clone().unwrap_or_default();
+        let state = TrainState {
+            params: ckpt.params,
+            buffers: ckpt.buffers,
+            optimizer: ckpt.optimizer,
+            step: ckpt.step,
+        };
+        let moments = state.restore(&mut model).map_err(engine)?.ok_or_else(|| {
+            TrainRunError::Other(format!(
+                "{} holds no optimizer state, so training cannot resume exactly; start a new run",
+                state_path.display()
+            ))
+        })?;
+        let optimizer = Optimizer::from_state(&model, opt_config, moments).map_err(engine)?;
+        (optimizer, progress)
+    } else {
+        let stats = corpus
+            .feature_stats(train_set)
+            .map_err(|e| TrainRunError::Other(e.to_string()))?;
+        model
+            .set_feature_stats(&stats.mean, &stats.std)
+            .map_err(engine)?;
+        let optimizer = Optimizer::new(&model, opt_config).map_err(engine)?;
+        (optimizer, TrainProgress::default())
+    };
+
+    let hidden = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let bars = job.bars.unwrap_or(&hidden);
+    let epoch_bar = bars.add(ProgressBar::new(config.epochs as u64));
+    epoch_bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} epoch {pos}/{len} {bar:20.green/white} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    epoch_bar.set_prefix(plan.module.to_owned());
+    epoch_bar.set_position(progress.epoch as u64);
+    let step_bar = bars.add(ProgressBar::new(batches_per_epoch as u64));
+    step_bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>12} step {pos}/{len} {bar:30.cyan/blue} {msg} {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    step_bar.set_prefix(plan.module.to_owned());
+    let best_msg = |p: &TrainProgress| {
+        p.best_ua.map_or(String::new(), |ua| {
+            format!("best val UA {:.1}% (epoch {})", 100.0 * ua, p.best_epoch)
+        })
+    };
+    epoch_bar.set_message(best_msg(&progress));
+
+    let save_state = |model: &TrainModel, optimizer: &Optimizer, progress: &TrainProgress| {
+        Checkpoint {
+            spec: spec.clone(),
+            plan,
+            params: model.params().to_vec(),
+            buffers: model.buffers().to_vec(),
+            optimizer: Some(optimizer.state().clone()),
+            step: model.step(),
+            progress: Some(progress.clone()),
+        }
+        .save(&state_path)
+    };
+    let mut batch = Batch::default();
+
+    while progress.finished.is_none() && progress.epoch < config.epochs {
+        let epoch = progress.epoch;
+        let order = epoch_batches(
+            train_set.len(),
+            config.batch_size,
+            config.seed,
+            epoch as u64,
+        )
+        .map_err(|e| TrainRunError::Other(e.to_string()))?;
+        step_bar.set_length(order.len() as u64);
+        step_bar.set_position(progress.step_in_epoch as u64);
+        step_bar.reset_eta();
+        let mut lr = 0.0;
+        for positions in order.iter().skip(progress.step_in_epoch) {
+            let utts: Vec<UtteranceRef<'_>> = positions
+                .iter()
+                .map(|&p| {
+                    let i = train_set[p];
+                    UtteranceRef {
+                        frames: corpus.frames(i, limit),
+                        label: corpus.label(i),
+                    }
+                })
+                .collect();
+            batch
+                .refill(&utts, plan.features, plan.max_frames)
+                .map_err(|e| TrainRunError::Other(e.to_string()))?;
+            let mode = Mode::Train {
+                dropout_seed: step_seed(config.seed, progress.global_step),
+            };
+            let non_finite = |value: f32| TrainRunError::NonFinite {
+                value,
+                epoch: epoch + 1,
+                step: progress.global_step + 1,
+                lr: config.lr,
+                dir: out.to_path_buf(),
+            };
+            let loss = match model.forward(&batch, mode) {
+                Ok(loss) if loss.is_finite() => loss,
+                Ok(loss) => return Err(non_finite(loss)),
+                Err(TrainError::NonFiniteLoss { .. }) => return Err(non_finite(f32::NAN)),
+                Err(e) => return Err(engine(e)),
+            };
+            model.backward().map_err(engine)?;
+            let report = match optimizer.step(&mut model) {
+                Ok(r) => r,
+                Err(TrainError::NonFiniteLoss { .. }) => return Err(non_finite(f32::INFINITY)),
+                Err(e) => return Err(engine(e)),
+            };
+            lr = f64::from(report.lr);
+            progress.global_step += 1;
+            progress.step_in_epoch += 1;
+            progress.epoch_loss_sum += f64::from(loss);
+            step_bar.inc(1);
+            step_bar.set_message(format!(
+                "loss {:.3} (epoch mean {:.3})",
+                loss,
+                progress.epoch_loss_sum / progress.step_in_epoch as f64
+            ));
+            if config.checkpoint_steps > 0 && progress.global_step % config.checkpoint_steps == 0 {
+                save_state(&model, &optimizer, &progress)?;
+            }
+            if job.crash_after_steps == Some(progress.global_step) {
+                // Test hook: stop like `kill -9` would, with only the checkpoints written so far.
+                std::process::exit(137);
+            }
+        }
+
+        // Validation, best checkpoint, history, early stopping.
+        step_bar.set_message("validating…".to_owned());
+        let (logits, val_loss) =
+            trained_logits(&mut model, corpus, val_set, limit).map_err(TrainRunError::Other)?;
+        let truth: Vec<usize> = val_set.iter().map(|&i| corpus.label(i)).collect();
+        let predicted: Vec<usize> = logits.iter().map(|l| argmax(l)).collect();
+        let scores = EvalScores::new(&corpus.dataset.classes, &truth, &predicted, None)
+            .map_err(TrainRunError::Other)?
+            .scores;
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss: progress.epoch_loss_sum / progress.step_in_epoch.max(1) as f64,
+            val_loss,
+            val_ua: scores.unweighted_accuracy,
+            val_wa: scores.weighted_accuracy,
+            val_macro_f1: scores.macro_f1,
+            lr,
+        };
+        progress.history.push(record.clone());
+        if progress.best_ua.is_none_or(|best| record.val_ua > best) {
+            progress.best_ua = Some(record.val_ua);
+            progress.best_epoch = epoch + 1;
+            progress.epochs_since_best = 0;
+            Checkpoint {
+                spec: spec.clone(),
+                plan,
+                params: model.params().to_vec(),
+                buffers: model.buffers().to_vec(),
+                optimizer: None,
+                step: model.step(),
+                progress: None,
+            }
+            .save(&out.join(BEST_FILE))?;
+        } else {
+            progress.epochs_since_best += 1;
+        }
+        progress.epoch += 1;
+        progress.step_in_epoch = 0;
+        progress.epoch_loss_sum = 0.0;
+        if config.patience > 0 && progress.epochs_since_best >= config.patience {
+            progress.finished = Some(format!(
+                "early stopping: no better validation UA for {} epochs",
+                config.patience
+            ));
+        } else if progress.epoch >= config.epochs {
+            progress.finished = Some(format!("all {} epochs done", config.epochs));
+        }
+        write_history(out, &progress.history)?;
+        save_state(&model, &optimizer, &progress)?;
+        epoch_bar.set_position(progress.epoch as u64);
+        epoch_bar.set_message(best_msg(&progress));
+        let line = format!(
+            "{} epoch {:>3}/{}: train loss {:.4}, val loss {:.4}, val UA {:.1}%, WA {:.1}%, F1 {:.1}%{}",
+            plan.module,
+            record.epoch,
+            config.epochs,
+            record.train_loss,
+            record.val_loss,
+            100.0 * record.val_ua,
+            100.0 * record.val_wa,
+            100.0 * record.val_macro_f1,
+            if progress.best_epoch == record.epoch {
+                "  (best)"
+            } else {
+                ""
+            }
+        );
+        // Printed above the bars (and as a plain log line when stderr is not a terminal).
+        bars.suspend(|| println!("{line}"));
+    }
+    step_bar.finish_and_clear();
+    epoch_bar.finish_and_clear();
+    Ok(TrainOutcome {
+        best_ua: progress.best_ua.unwrap_or(0.0),
+        best_epoch: progress.best_epoch,
+        history: progress.history.clone(),
+        stop_reason: progress
+            .finished
+            .clone()
+            .unwrap_or_else(|| "stopped".to_owned()),
+        steps: progress.global_step,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn write_history(out: &Path, history: &[EpochRecord]) -> Result<(), TrainRunError> {
+    let text =
+        serde_json::to_string_pretty(history).map_err(|e| TrainRunError::Other(e.to_string()))?;
+    Ok(write_text_atomic(&out.join(HISTORY_FILE), &text)?)
+}
+
+/// `<out>/state.safetensors`.
+pub fn state_path(out: &Path) -> PathBuf {
+    out.join(STATE_FILE)
+}

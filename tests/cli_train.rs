@@ -1,0 +1,283 @@
+//! `hrf train` / `eval` / `fold` / `export` / `bench` end to end on a tiny spec and a tiny
+//! generated corpus: exact resume after a crash, reports, folding, and the errors a new user
+//! meets (missing files, wrong spec, unknown labels, unwritable output, divergence).
+
+mod cli_common;
+
+use cli_common::{CLASSES, OTHER_SPEC, Scratch, TINY_SPEC, hrf, tiny_corpus};
+
+/// Common `hrf train` arguments for the fixture corpus.
+fn train_args<'a>(spec: &'a str, data: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
+    vec![
+        "train",
+        "--spec",
+        spec,
+        "--data",
+        data,
+        "--out",
+        out,
+        "--epochs",
+        epochs,
+        "--batch-size",
+        "4",
+        "--lr",
+        "3e-3",
+        "--seed",
+        "7",
+        "--checkpoint-steps",
+        "5",
+        "--cache-dir",
+        "cache",
+    ]
+}
+
+#[test]
+fn resume_after_a_crash_reaches_bit_identical_weights_and_the_run_evaluates_folds_and_exports() {
+    let s = Scratch::new("train");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let manifest = tiny_corpus(&s.path("corpus"), 3, 2, &CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let spec = spec.to_str().unwrap();
+
+    // Uninterrupted: 3 epochs.
+    let (code, out, err) = hrf(&s.0, &train_args(spec, &data, "a", "3"));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("epoch   3/3"), "{out}");
+
+    // Crashed after 7 steps (last step checkpoint at 5: two steps are replayed), then resumed.
+    let mut crashing = train_args(spec, &data, "b", "3");
+    crashing.extend(["--crash-after-steps", "7"]);
+    let (code, _, _) = hrf(&s.0, &crashing);
+    assert_eq!(code, Some(137));
+    assert!(s.path("b/state.safetensors").is_file());
+    let mut resume = train_args(spec, &data, "b", "3");
+    resume.push("--resume");
+    let (code, out, err) = hrf(&s.0, &resume);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    for file in ["state.safetensors", "best.safetensors", "history.json"] {
+        let a = std::fs::read(s.path("a").join(file)).unwrap();
+        let b = std::fs::read(s.path("b").join(file)).unwrap();
+        assert!(
+            a == b,
+            "{file} differs between the uninterrupted and the resumed run"
+        );
+    }
+
+    // Starting over in a run directory is refused and changes nothing.
+    let before = std::fs::read(s.path("a/best.safetensors")).unwrap();
+    let (code, _, err) = hrf(&s.0, &train_args(spec, &data, "a", "3"));
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("already holds a training run; continue it with --resume"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(s.path("a/best.safetensors")).unwrap(), before);
+
+    // Eval: report.json with the metrics block, report.md, plots.
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "eval",
+            "--model",
+            "a",
+            "--out",
+            "eval",
+            "--cache-dir",
+            "cache",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("eval/report.json")).unwrap())
+            .unwrap();
+    let m = &report["metrics"];
+    for key in ["wa", "ua", "macro_f1"] {
+        let v = m[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+    }
+    let confusion = m["confusion"].as_array().unwrap();
+    assert_eq!(confusion.len(), 4);
+    let total: u64 = confusion
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, report["split"]["utterances"].as_u64().unwrap());
+    assert_eq!(report["spec"]["name"], "TinyHrf");
+    assert_eq!(report["seed"], 7);
+    assert_eq!(report["split"]["name"], "fold-ses1");
+    assert!(
+        std::fs::read_to_string(s.path("eval/report.md"))
+            .unwrap()
+            .contains("| UA (mean per-class recall) |")
+    );
+    for plot in [
+        "confusion.svg",
+        "confusion.png",
+        "learning_curves.svg",
+        "learning_curves.png",
+    ] {
+        assert!(s.path("eval").join(plot).is_file(), "{plot} missing");
+    }
+
+    // Eval on a foreign corpus with the same labels: every utterance by default.
+    let foreign = tiny_corpus(&s.path("foreign"), 2, 1, &CLASSES);
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "eval",
+            "--model",
+            "a",
+            "--data",
+            &format!("manifest:{}", foreign.display()),
+            "--out",
+            "eval-foreign",
+            "--cache-dir",
+            "cache",
+            "--folded",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("all utterances: 16 utterances"), "{out}");
+
+    // Fold (verified on the held-out session) and export.
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "fold",
+            "--model",
+            "a",
+            "--out",
+            "folded",
+            "--cache-dir",
+            "cache",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("max abs diff") && out.contains("max rel diff"),
+        "{out}"
+    );
+    assert!(s.path("folded/folded.safetensors").is_file());
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "export",
+            "--model",
+            "a/best.safetensors",
+            "--out",
+            "tiny.safetensors",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let bytes = std::fs::read(s.path("tiny.safetensors")).unwrap();
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+    assert!(
+        text.contains("hrf-folded-v1") && text.contains("TinyHrf"),
+        "{text}"
+    );
+
+    // Bench with the trained weights; the wrong spec for the checkpoint is refused.
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "bench", "--model", "a", "--frames", "40", "--runs", "3", "--out", "bench",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("latency median / p90"), "{out}");
+    let bench: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("bench/report.json")).unwrap())
+            .unwrap();
+    assert!(bench["bench"]["folded_gflops"].as_f64().unwrap() > 0.0);
+    assert!(bench["bench"]["peak_rss_bytes"].as_u64().unwrap() > 0);
+    let other = s.write("other.yaml", OTHER_SPEC);
+    let (code, _, err) = hrf(
+        &s.0,
+        &[
+            "bench",
+            "--spec",
+            other.to_str().unwrap(),
+            "--model",
+            "a",
+            "--runs",
+            "1",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("was trained with spec TinyHrf") && err.contains("TinyOther"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let mut wrong_resume = train_args(other.to_str().unwrap(), &data, "a", "3");
+    wrong_resume.push("--resume");
+    let (code, _, err) = hrf(&s.0, &wrong_resume);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("was trained with spec TinyHrf"), "{err}");
+}
+
+#[test]
+fn bad_inputs_fail_with_clear_messages_and_no_panic() {
+    let s = Scratch::new("errors");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let spec = spec.to_str().unwrap();
+    let blocker = s.write("blocker", "a file, not a directory");
+
+    // Missing manifest.
+    let (code, _, err) = hrf(
+        &s.0,
+        &train_args(spec, "manifest:nope/manifest.csv", "run", "1"),
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("manifest file nope/manifest.csv does not exist"),
+        "{err}"
+    );
+    // Missing model.
+    let (code, _, err) = hrf(&s.0, &["eval", "--model", "no-such-run"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("model no-such-run does not exist"), "{err}");
+    // Unknown preset.
+    let (code, _, err) = hrf(&s.0, &train_args("conformer_lite", "synth", "run", "1"));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no preset of that name"), "{err}");
+    // Unwritable output: a path below a regular file (refused before any data is read).
+    let out = format!("{}/run", blocker.display());
+    let (code, _, err) = hrf(&s.0, &train_args(spec, "manifest:nope.csv", &out, "1"));
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("is not writable") && err.contains("choose another --out"),
+        "{err}"
+    );
+
+    // A corpus with labels the model does not know.
+    let manifest = tiny_corpus(&s.path("odd"), 2, 1, &["neutral", "angry", "bored", "sad"]);
+    let (code, _, err) = hrf(
+        &s.0,
+        &train_args(
+            spec,
+            &format!("manifest:{}", manifest.display()),
+            "run2",
+            "1",
+        ),
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("labels `bored` (4 utterances) are not classes of the model (neutral, angry, happy, sad)"), "{err}");
+
+    // Divergence: a huge learning rate → a clear error, the last good checkpoint kept.
+    let manifest = tiny_corpus(&s.path("ok"), 2, 1, &CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let mut args = train_args(spec, &data, "diverge", "2");
+    let lr = args.iter().position(|a| *a == "3e-3").unwrap();
+    args[lr] = "1e30";
+    let ck = args.iter().position(|a| *a == "5").unwrap();
+    args[ck] = "1";
+    let (code, _, err) = hrf(&s.0, &args);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("training diverged") && err.contains("last good checkpoint is kept"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
