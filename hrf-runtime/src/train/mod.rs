@@ -16,6 +16,8 @@ mod frames;
 mod layers;
 mod model;
 mod optimizer;
+mod profile;
+mod rowwise;
 mod slots;
 #[cfg(all(test, feature = "spec"))]
 mod tests;
@@ -24,3 +26,4 @@ pub use checkpoint::{CHECKPOINT_FORMAT, TrainState};
 pub use error::TrainError;
 pub use model::{Mode, TrainModel};
 pub use optimizer::{Optimizer, OptimizerConfig, StepReport};
+pub use profile::StepProfile;

@@ -14,6 +14,7 @@ use crate::real::Real;
 use super::TrainError;
 use super::frames::{Frames, sized, zeroed};
 use super::layers::{Bwd, Fwd, Layer};
+use super::profile::{Part, StepProfile};
 use super::slots::{init_buffers, init_params};
 
 /// Forward behaviour.
@@ -54,6 +55,8 @@ pub struct TrainModel<T: Real = f32> {
     pub(crate) step: u64,
     /// Reused one-utterance batch of `predict`.
     predict_batch: Batch,
+    /// Time per kernel group, when profiling is on.
+    profile: Option<StepProfile>,
 }
 
 impl<T: Real> TrainModel<T> {
@@ -96,6 +99,7 @@ impl<T: Real> TrainModel<T> {
             last_mode: None,
             step: 0,
             predict_batch: Batch::default(),
+            profile: None,
         })
     }
 
@@ -131,6 +135,16 @@ impl<T: Real> TrainModel<T> {
     /// Optimizer steps taken so far.
     pub fn step(&self) -> u64 {
         self.step
+    }
+
+    /// Turns per-kernel-group timing on (accumulating across calls) or off.
+    pub fn set_profiling(&mut self, on: bool) {
+        self.profile = on.then(StepProfile::default);
+    }
+
+    /// Time recorded since profiling was turned on (see [`TrainModel::set_profiling`]).
+    pub fn profile(&self) -> Option<&StepProfile> {
+        self.profile.as_ref()
     }
 
     /// Sets the CMVN statistics (`mean`, `std`: `(features)`, from the training split).
@@ -248,13 +262,16 @@ impl<T: Real> TrainModel<T> {
     /// Mean softmax cross-entropy over the batch; keeps what backward needs.
     pub fn forward(&mut self, batch: &Batch, mode: Mode) -> Result<T, TrainError> {
         self.last_mode = None;
+        let t = std::time::Instant::now();
         self.load_batch(batch)?;
         let mut cx = Fwd {
             params: &self.params,
             buffers: &mut self.buffers,
             mode,
             dropout: self.plan.dropout as f64,
+            profile: &mut self.profile,
         };
+        cx.record(Part::Input, t);
         for i in 0..self.layers.len() {
             let (done, rest) = self.layers.split_at_mut(i);
             let x = output_of(done, &self.input);
@@ -313,6 +330,7 @@ impl<T: Real> TrainModel<T> {
             grads: &mut self.grads,
             mode,
             dropout: self.plan.dropout as f64,
+            profile: &mut self.profile,
         };
         for i in (0..self.layers.len()).rev() {
             let (done, rest) = self.layers.split_at_mut(i);

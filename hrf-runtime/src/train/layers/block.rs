@@ -1,16 +1,19 @@
 //! Training encoder block: residual sublayers `x ← x + scale·dropout(f(LN x))` (FFN, attention or
 //! Conformer conv branch), then an optional closing LayerNorm (Conformer).
 
+use std::time::Instant;
 use std::vec::Vec;
 
 use rayon::prelude::*;
 
 use crate::kernels::dropout::{DropoutKey, dropout_backward, dropout_forward};
-use crate::kernels::layer_norm::{LayerNormDims, layer_norm_backward, layer_norm_forward};
+use crate::kernels::layer_norm::LayerNormDims;
 use crate::real::Real;
 
 use super::super::Mode;
 use super::super::frames::{DisjointRows, Frames, sized, zeroed};
+use super::super::profile::Part;
+use super::super::rowwise::{layer_norm_backward_rows, layer_norm_forward_rows};
 use super::super::slots::{NormSlots, two_mut};
 use super::attention::AttentionBranch;
 use super::conv_module::ConvModuleBranch;
@@ -25,6 +28,8 @@ pub(crate) struct LayerNormState<T> {
     /// (rows) ×2
     mean: Vec<T>,
     rstd: Vec<T>,
+    /// (row blocks, 2·width) — backward's per-block γ/β gradient partials.
+    partials: Vec<T>,
 }
 
 impl<T: Real> LayerNormState<T> {
@@ -34,6 +39,7 @@ impl<T: Real> LayerNormState<T> {
             out: Vec::new(),
             mean: Vec::new(),
             rstd: Vec::new(),
+            partials: Vec::new(),
         }
     }
 
@@ -47,7 +53,7 @@ impl<T: Real> LayerNormState<T> {
         sized(&mut self.mean, rows);
         sized(&mut self.rstd, rows);
         let dims = self.dims(rows);
-        layer_norm_forward(
+        layer_norm_forward_rows(
             &mut self.out,
             &mut self.mean,
             &mut self.rstd,
@@ -59,19 +65,21 @@ impl<T: Real> LayerNormState<T> {
     }
 
     /// Accumulates into `dx`, and into the γ/β gradients.
-    pub fn backward(&self, cx: &mut Bwd<'_, T>, dx: &mut [T], dy: &[T], x: &[T]) {
+    pub fn backward(&mut self, cx: &mut Bwd<'_, T>, dx: &mut [T], dy: &[T], x: &[T]) {
         let rows = x.len() / self.slots.width.max(1);
         let (dg, db) = two_mut(cx.grads, self.slots.gamma.clone(), self.slots.beta.clone());
-        layer_norm_backward(
+        let dims = self.dims(rows);
+        layer_norm_backward_rows(
             dx,
             dg,
             db,
+            &mut self.partials,
             dy,
             x,
             &cx.params[self.slots.gamma.clone()],
             &self.mean,
             &self.rstd,
-            self.dims(rows),
+            dims,
         );
     }
 }
@@ -108,6 +116,14 @@ impl<T: Real> Sublayer<T> {
         }
     }
 
+    fn part(&self) -> Part {
+        match &self.branch {
+            Branch::Ffn(_) => Part::Ffn,
+            Branch::Attention(_) => Part::Attention,
+            Branch::Conv(_) => Part::ConvModule,
+        }
+    }
+
     fn branch_out(&self) -> &[T] {
         match &self.branch {
             Branch::Ffn(b) => &b.out,
@@ -131,13 +147,18 @@ impl<T: Real> Sublayer<T> {
 
     /// `out = x + scale·dropout(f(LN x))`.
     pub fn forward(&mut self, cx: &mut Fwd<'_, T>, x: &[T], out: &mut Vec<T>, frames: &Frames) {
+        let t = Instant::now();
         self.norm.forward(cx.params, x);
+        cx.record(Part::LayerNormResidual, t);
+        let t = Instant::now();
         let ln = &self.norm.out;
         match &mut self.branch {
             Branch::Ffn(b) => b.forward(cx, ln, frames.total()),
             Branch::Attention(b) => b.forward(cx, ln, frames),
             Branch::Conv(b) => b.forward(cx, ln, frames),
         }
+        cx.record(self.part(), t);
+        let t = Instant::now();
         sized(out, x.len());
         out.copy_from_slice(x);
         let scale = T::from_f64(self.scale);
@@ -168,11 +189,13 @@ impl<T: Real> Sublayer<T> {
                 }
             }
         }
+        cx.record(Part::LayerNormResidual, t);
     }
 
     /// `grad` holds `dL/d(out)`; on return `dL/dx` (the residual passes it through, and the
     /// branch's contribution is accumulated).
     pub fn backward(&mut self, cx: &mut Bwd<'_, T>, grad: &mut [T], x: &[T], frames: &Frames) {
+        let t = Instant::now();
         let d = self.norm.slots.width;
         let scale = T::from_f64(self.scale);
         // dbranch = scale·mask·grad/(1 − p) (train) or scale·grad.
@@ -204,13 +227,19 @@ impl<T: Real> Sublayer<T> {
             }
         }
         zeroed(&mut self.dln, grad.len());
+        cx.record(Part::LayerNormResidual, t);
+        let t = Instant::now();
         let ln = &self.norm.out;
         match &mut self.branch {
             Branch::Ffn(b) => b.backward(cx, &mut self.dln, &self.dbranch, ln),
             Branch::Attention(b) => b.backward(cx, &mut self.dln, &self.dbranch, ln, frames),
             Branch::Conv(b) => b.backward(cx, &mut self.dln, &self.dbranch, ln, frames),
         }
+        let part = self.part();
+        cx.record(part, t);
+        let t = Instant::now();
         self.norm.backward(cx, grad, &self.dln, x);
+        cx.record(Part::LayerNormResidual, t);
     }
 }
 
@@ -259,7 +288,7 @@ impl<T: Real> BlockLayer<T> {
         x: &[T],
         frames: &Frames,
     ) {
-        if let Some(norm) = &self.final_norm {
+        if let Some(norm) = &mut self.final_norm {
             let last = self.streams.last().map_or(x, |v| &v[..]);
             zeroed(spare, grad.len());
             norm.backward(cx, spare, grad, last);

@@ -7,7 +7,7 @@ use std::vec::Vec;
 
 use rayon::prelude::*;
 
-use crate::kernels::activation::{swish_backward, swish_forward};
+use crate::kernels::activation::Activation;
 use crate::kernels::batch_norm::{
     BatchNormDims, batch_norm_backward_eval, batch_norm_backward_train, batch_norm_forward_eval,
     batch_norm_forward_train,
@@ -19,6 +19,7 @@ use crate::real::Real;
 use super::super::Mode;
 use super::super::dense::{Cols, ColsMut, linear_backward, linear_forward};
 use super::super::frames::{DisjointRows, Frames, sized, zeroed};
+use super::super::rowwise::{activation_backward_rows, activation_forward_rows};
 use super::super::slots::{LinearSlots, NormSlots, linear_grads, two_mut};
 use super::{Bwd, Fwd};
 
@@ -189,7 +190,7 @@ impl<T: Real> ConvModuleBranch<T> {
             ),
         }
         sized(&mut self.s, rows * d);
-        swish_forward(&mut self.s, &self.n);
+        activation_forward_rows(Activation::Swish, &mut self.s, &self.n, d);
         sized(&mut self.out, rows * d);
         linear_forward(
             ColsMut::all(&mut self.out, d),
@@ -221,7 +222,7 @@ impl<T: Real> ConvModuleBranch<T> {
             &p[self.pw2.weight.clone()],
         );
         zeroed(&mut self.dn, rows * d);
-        swish_backward(&mut self.dn, &self.ds, &self.n);
+        activation_backward_rows(Activation::Swish, &mut self.dn, &self.ds, &self.n, d);
         zeroed(&mut self.dc, rows * d);
         let gamma = &p[self.bn.affine.gamma.clone()];
         let (dgamma, dbeta) = two_mut(

@@ -3,11 +3,12 @@
 
 use std::vec::Vec;
 
-use crate::kernels::activation::{Activation, activation_backward, activation_forward};
+use crate::kernels::activation::Activation;
 use crate::real::Real;
 
 use super::super::dense::{Cols, ColsMut, linear_backward, linear_forward};
 use super::super::frames::{sized, zeroed};
+use super::super::rowwise::{activation_backward_rows, activation_forward_rows};
 use super::super::slots::{LinearSlots, linear_grads};
 use super::{Bwd, Fwd};
 
@@ -72,7 +73,7 @@ impl<T: Real> FfnBranch<T> {
             self.w1.bias.clone().map(|b| &p[b]),
         );
         sized(&mut self.hidden, self.pre.len());
-        activation_forward(self.act, &mut self.hidden, &self.pre);
+        activation_forward_rows(self.act, &mut self.hidden, &self.pre, self.w1.out_dim);
         sized(&mut self.out, rows * self.w2.out_dim);
         linear_forward(
             ColsMut::all(&mut self.out, self.w2.out_dim),
@@ -96,7 +97,13 @@ impl<T: Real> FfnBranch<T> {
             &p[self.w2.weight.clone()],
         );
         zeroed(&mut self.dpre, self.pre.len());
-        activation_backward(self.act, &mut self.dpre, &self.dhidden, &self.pre);
+        activation_backward_rows(
+            self.act,
+            &mut self.dpre,
+            &self.dhidden,
+            &self.pre,
+            self.w1.out_dim,
+        );
         // Walk W1, then the HRF chain backwards; `cur` indexes the ping-pong buffer holding the
         // gradient of the current layer's output.
         let layers = self.hrf.len();

@@ -10,6 +10,7 @@ mod frontend;
 mod head;
 
 use std::format;
+use std::time::Instant;
 use std::vec::Vec;
 
 use crate::plan::{ModelPlan, PlanOp, SublayerKindPlan};
@@ -18,6 +19,7 @@ use crate::real::Real;
 use super::Mode;
 use super::TrainError;
 use super::frames::Frames;
+use super::profile::{Part, StepProfile};
 use super::slots::SlotResolver;
 use attention::AttentionBranch;
 use block::{BlockLayer, Branch, LayerNormState, Sublayer};
@@ -35,6 +37,24 @@ pub(crate) struct Fwd<'a, T> {
     pub mode: Mode,
     /// Residual-branch dropout probability (used in train mode only).
     pub dropout: f64,
+    /// Where time goes, when profiling is on.
+    pub profile: &'a mut Option<StepProfile>,
+}
+
+impl<T> Fwd<'_, T> {
+    pub fn record(&mut self, part: Part, since: Instant) {
+        if let Some(p) = self.profile.as_mut() {
+            p.add(part, false, since);
+        }
+    }
+}
+
+impl<T> Bwd<'_, T> {
+    pub fn record(&mut self, part: Part, since: Instant) {
+        if let Some(p) = self.profile.as_mut() {
+            p.add(part, true, since);
+        }
+    }
 }
 
 /// What a backward pass reads and accumulates into.
@@ -45,6 +65,7 @@ pub(crate) struct Bwd<'a, T> {
     pub grads: &'a mut [T],
     pub mode: Mode,
     pub dropout: f64,
+    pub profile: &'a mut Option<StepProfile>,
 }
 
 pub(crate) enum Layer<T> {
@@ -201,7 +222,26 @@ impl<T: Real> Layer<T> {
         }
     }
 
+    /// The profile group of a layer (blocks attribute their sublayers' time themselves).
+    fn part(&self) -> Option<Part> {
+        Some(match self {
+            Layer::FeatureNorm(_) | Layer::Positions(_) => Part::Input,
+            Layer::Conv(_) => Part::FrontendConv,
+            Layer::Block(_) => return None,
+            Layer::Merge(_) => Part::Merge,
+            Layer::Norm(_) | Layer::Pool(_) | Layer::Classifier(_) => Part::Head,
+        })
+    }
+
     pub fn forward(&mut self, cx: &mut Fwd<'_, T>, x: &[T], fin: &Frames, fout: &Frames) {
+        let t = Instant::now();
+        self.forward_untimed(cx, x, fin, fout);
+        if let Some(part) = self.part() {
+            cx.record(part, t);
+        }
+    }
+
+    fn forward_untimed(&mut self, cx: &mut Fwd<'_, T>, x: &[T], fin: &Frames, fout: &Frames) {
         match self {
             Layer::FeatureNorm(l) => l.forward(cx, x),
             Layer::Conv(l) => l.forward(cx, x, fin, fout),
@@ -218,6 +258,24 @@ impl<T: Real> Layer<T> {
     /// (`spare` is scratch of any contents).
     #[allow(clippy::too_many_arguments)]
     pub fn backward(
+        &mut self,
+        cx: &mut Bwd<'_, T>,
+        grad: &mut Vec<T>,
+        spare: &mut Vec<T>,
+        x: &[T],
+        fin: &Frames,
+        fout: &Frames,
+        need_dinp: bool,
+    ) {
+        let t = Instant::now();
+        self.backward_untimed(cx, grad, spare, x, fin, fout, need_dinp);
+        if let Some(part) = self.part() {
+            cx.record(part, t);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn backward_untimed(
         &mut self,
         cx: &mut Bwd<'_, T>,
         grad: &mut Vec<T>,

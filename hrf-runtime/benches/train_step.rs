@@ -1,0 +1,113 @@
+//! One training step (forward, cross-entropy, backward, clip + AdamW) of the real light HRF
+//! presets at batch 16 × 600 frames on 2 rayon threads, in utterances per second, with a
+//! per-kernel breakdown of where the step's time goes.
+//!
+//! Run: `cargo bench -p hrf-runtime --features spec --bench train_step` (optionally `-- STEPS`).
+//! Issue 4's reference: PyTorch 2.15 (MKL, 2 threads) takes 122 ms / 63 ms per step
+//! (131 / 255 utt/s) for conformer_light_hrf / conv_transformer_light_hrf.
+
+use std::time::Instant;
+
+use hrf_runtime::batch::{Batch, UtteranceRef};
+use hrf_runtime::train::{Mode, Optimizer, OptimizerConfig, TrainModel};
+
+const BATCH: usize = 16;
+const FRAMES: usize = 600;
+const THREADS: usize = 2;
+const DEFAULT_STEPS: usize = 10;
+
+/// PyTorch's utterances per second on this machine (issue 4).
+const PYTORCH_UTT_PER_S: [(&str, f64); 2] = [
+    ("conformer_light_hrf", 131.0),
+    ("conv_transformer_light_hrf", 255.0),
+];
+
+fn synthetic_batch(features: usize, classes: usize) -> Batch {
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let utts: Vec<Vec<f32>> = (0..BATCH)
+        .map(|_| {
+            (0..FRAMES * features)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect()
+        })
+        .collect();
+    let refs: Vec<UtteranceRef<'_>> = utts
+        .iter()
+        .enumerate()
+        .map(|(i, frames)| UtteranceRef {
+            frames,
+            label: i % classes,
+        })
+        .collect();
+    Batch::from_utterances(&refs, features, FRAMES).expect("bench batch")
+}
+
+fn main() {
+    let steps: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(DEFAULT_STEPS);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
+        .build()
+        .expect("rayon pool");
+    println!(
+        "train step: batch {BATCH} × {FRAMES} frames, {THREADS} threads, median of {steps} steps"
+    );
+    for (name, torch) in PYTORCH_UTT_PER_S {
+        let yaml = hrf_compiler::presets::preset(name).expect("preset exists");
+        let plan = hrf_runtime::spec::plan_from_yaml(name, yaml).expect("preset compiles");
+        let batch = synthetic_batch(plan.features, plan.num_classes());
+        pool.install(|| {
+            let mut model = TrainModel::<f32>::new(plan, 0);
+            let mut opt = Optimizer::new(&model, OptimizerConfig::new(1_000)).expect("optimizer");
+            let mut optimizer_seconds = 0.0;
+            let mut step = |seed: u64, model: &mut TrainModel<f32>| {
+                model
+                    .forward(&batch, Mode::Train { dropout_seed: seed })
+                    .expect("forward");
+                model.backward().expect("backward");
+                let t = Instant::now();
+                opt.step(model).expect("step");
+                optimizer_seconds += t.elapsed().as_secs_f64();
+            };
+            step(0, &mut model); // warm-up: buffers reach their size
+            model.set_profiling(true);
+            let mut times: Vec<f64> = (0..steps)
+                .map(|i| {
+                    let t = Instant::now();
+                    step(i as u64 + 1, &mut model);
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            let median = times[steps / 2];
+            let ups = BATCH as f64 / median;
+            println!(
+                "{name:28} {:8.1} ms/step  {ups:7.1} utt/s  (PyTorch {torch:.0} utt/s: {:.2}×)",
+                median * 1e3,
+                ups / torch
+            );
+            println!(
+                "    {:42} {:7.2} ms",
+                "clip + AdamW",
+                (optimizer_seconds * 1e3) / (steps + 1) as f64
+            );
+            if let Some(profile) = model.profile() {
+                let per_step = |s: f64| s * 1e3 / steps as f64;
+                for (group, fwd, bwd) in profile.rows() {
+                    println!(
+                        "    {group:42} fwd {:7.2} ms  bwd {:7.2} ms",
+                        per_step(fwd),
+                        per_step(bwd)
+                    );
+                }
+            }
+        });
+    }
+}
