@@ -11,12 +11,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::PipelineError;
 
-/// Raw log-Mel features (hrf's default front-end with `n_mels` bins) for every utterance.
+/// Raw log-Mel features (hrf's default front-end with `n_mels` bins) for every utterance, or
+/// the error of its audio file (a corrupt or unreadable WAV); the caller reports and drops those.
 pub fn extract_features(
     dataset: &Dataset,
     n_mels: usize,
     cache_dir: &Path,
-) -> Result<Vec<Features>, PipelineError> {
+) -> Result<Vec<Result<Features, String>>, PipelineError> {
     let cfg = FrontendConfig::librosa_slaney(n_mels);
     // Each file once, in first-seen order.
     let mut index_of: BTreeMap<&Path, usize> = BTreeMap::new();
@@ -34,14 +35,17 @@ pub fn extract_features(
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let per_file = extract_all_with_progress(&files, &cfg, cache_dir, &bar)?;
+    let per_file = extract_all_with_progress(&files, &cfg, cache_dir, &bar)?.per_file;
     let frames_per_second = cfg.sample_rate as f64 / cfg.hop_length as f64;
     Ok(dataset
         .utterances
         .iter()
         .map(|u| {
-            let whole = &per_file[index_of[u.path.as_path()]];
-            match u.segment {
+            let whole = match &per_file[index_of[u.path.as_path()]] {
+                Ok(whole) => whole,
+                Err(e) => return Err(e.to_string()),
+            };
+            Ok(match u.segment {
                 None => whole.clone(),
                 Some(seg) => {
                     // Frame t is centred at t·hop: keep ⌊start·fps⌋ .. ⌈end·fps⌉ (≥ 1 frame).
@@ -56,7 +60,7 @@ pub fn extract_features(
                         data: whole.data[t0 * whole.bins..t1 * whole.bins].to_vec(),
                     }
                 }
-            }
+            })
         })
         .collect())
 }

@@ -122,7 +122,40 @@ impl Corpus {
             });
         }
         dataset.classes = owned;
-        let features = extract_features(&dataset, features_per_frame, cache_dir)?;
+        let extracted = extract_features(&dataset, features_per_frame, cache_dir)?;
+        // Unreadable audio is reported and left out (before folds are built from the list).
+        let mut features = Vec::with_capacity(extracted.len());
+        let mut kept = Vec::with_capacity(extracted.len());
+        let mut failed = Vec::new();
+        for (u, f) in dataset.utterances.drain(..).zip(extracted) {
+            match f {
+                Ok(f) if f.frames > 0 => {
+                    features.push(f);
+                    kept.push(u);
+                }
+                Ok(_) => failed.push(format!("{}: no audio frames", u.path.display())),
+                Err(e) => failed.push(e),
+            }
+        }
+        dataset.utterances = kept;
+        if !failed.is_empty() {
+            eprintln!(
+                "warning: {} utterance(s) left out because their audio could not be used:",
+                failed.len()
+            );
+            for reason in failed.iter().take(10) {
+                eprintln!("  {reason}");
+            }
+            if failed.len() > 10 {
+                eprintln!("  … and {} more", failed.len() - 10);
+            }
+        }
+        if dataset.utterances.is_empty() {
+            return Err(PipelineError::Empty {
+                source_text,
+                detail: format!("; no audio file could be read (first: {})", failed[0]),
+            });
+        }
         Ok(Corpus { dataset, features })
     }
 
