@@ -3,17 +3,13 @@
 
 use super::InputError;
 use super::frame_ops::{
-    add_positions, bias_activation, bias_relu, correct_input_edges, feature_norm_into,
-    layer_norm_rows, linear_residual, matmul_wt, normalize_rows, normalize_rows_into,
-    swish_in_place,
+    add_positions, add_row_bias, bias_activation, correct_input_edges, depthwise_swish, glu_rows,
+    layer_norm_in_place, normalize_into, softmax_columns,
 };
+use super::gemm::{GemmDims, gemm, padded};
 use super::scratch::{ScratchBuffers, ScratchLayout, conv_out_len};
-use crate::kernels::attention::{AttentionDims, attention_forward};
-use crate::kernels::conv1d::{Conv1dDims, conv1d_forward, depthwise_conv1d_forward};
-use crate::kernels::glu::{GluDims, glu_forward};
-use crate::kernels::linear::{LinearDims, linear_forward};
-use crate::kernels::merge::{MergeDims, merge_forward, merged_len};
-use crate::kernels::pooling::{PoolDims, mean_pool_forward};
+use crate::kernels::activation::Activation;
+use crate::kernels::merge::merged_len;
 use crate::plan::{BlockPlan, ConvPlan, ModelPlan, PlanOp, SlotPlan, SublayerKindPlan};
 
 /// Class logits of one utterance through the folded model.
@@ -190,21 +186,49 @@ impl<'w> Slots<'w> {
     }
 }
 
-/// One call's state: the weight cursors, the scratch buffers, and the current sequence
-/// `(len, width)` in `bufs.act_a` (or still the caller's raw frames).
+/// One call's state: the weight cursors, the scratch buffers, and the current sequence in
+/// `bufs.act_a`, channel-major `(width, padded(len))` (or still the caller's raw frames).
 struct Run<'w, 's> {
     params: Slots<'w>,
     buffers: Slots<'w>,
     bufs: ScratchBuffers<'s>,
     /// Valid frames of the current sequence.
     len: usize,
-    /// Features per frame of the current sequence.
+    /// Channels of the current sequence.
     width: usize,
-    /// The caller's frames while no op has consumed them.
+    /// The caller's token-major `(n, features)` frames while no op has consumed them.
     raw: Option<&'w [f32]>,
 }
 
+/// `y = W·x'` for a linear `W: (out, inp)` on channel-major `x': (inp, tp)` → `(out, tp)`,
+/// `y = α·W·x' + β·y`.
+fn linear_cm(
+    y: &mut [f32],
+    w: &[f32],
+    x: &[f32],
+    out: usize,
+    inp: usize,
+    tp: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    let dims = GemmDims {
+        m: out,
+        k: inp,
+        n: tp,
+        rsa: inp,
+        csa: 1,
+        ldb: tp,
+        ldc: tp,
+    };
+    gemm(y, w, x, dims, alpha, beta);
+}
+
 impl Run<'_, '_> {
+    fn tp(&self) -> usize {
+        padded(self.len)
+    }
+
     fn ops(&mut self, plan: &ModelPlan, logits: &mut [f32]) -> Result<(), InputError> {
         let last_block = plan
             .ops
@@ -221,15 +245,20 @@ impl Run<'_, '_> {
                     if self.buffers.next_is(name, "mean") {
                         let mean = self.buffers.take(name, "mean", *features)?;
                         let std = self.buffers.take(name, "std", *features)?;
-                        let raw = self.raw.take().unwrap_or(&[]);
-                        let out = &mut self.bufs.act_a[..raw.len()];
-                        feature_norm_into(out, raw, mean, std);
+                        self.materialise();
+                        let tp = self.tp();
+                        for ((row, &m), &s) in
+                            self.bufs.act_a.chunks_exact_mut(tp).zip(mean).zip(std)
+                        {
+                            row.iter_mut().for_each(|v| *v = (*v - m) / s);
+                        }
                     }
                 }
                 PlanOp::ConvSubsample(c) => self.conv(c)?,
                 PlanOp::Positions { width } => {
                     self.materialise();
-                    add_positions(&mut self.bufs.act_a[..self.len * width], *width);
+                    let tp = self.tp();
+                    add_positions(&mut self.bufs.act_a[..width * tp], tp, self.len);
                 }
                 PlanOp::Block(b) => {
                     let closing_foldable = Some(i) == last_block && !has_final_norm;
@@ -240,43 +269,53 @@ impl Run<'_, '_> {
                     let (d_in, d_out) = (m.in_width, m.out_width);
                     let w = self.params.take(m.name, "proj.weight", d_out * d_in)?;
                     let b = self.params.take(m.name, "proj.bias", d_out)?;
-                    let out_len = merged_len(self.len, m.factor);
-                    let dims = MergeDims {
-                        frames: self.len,
-                        d: d_in,
-                        factor: m.factor,
-                    };
-                    let pooled = &mut self.bufs.act_b[..out_len * d_in];
-                    merge_forward(pooled, &self.bufs.act_a[..self.len * d_in], self.len, dims);
+                    let (len, tp) = (self.len, self.tp());
+                    let out_len = merged_len(len, m.factor);
+                    let out_tp = padded(out_len);
+                    let pooled = &mut self.bufs.act_b[..d_in * out_tp];
+                    // pooled[c][g] = mean of x[c][g·f .. min((g+1)·f, len)]
+                    for (y, x) in pooled
+                        .chunks_exact_mut(out_tp)
+                        .zip(self.bufs.act_a.chunks_exact(tp))
+                    {
+                        for (g, y) in y.iter_mut().enumerate() {
+                            let frames = (g * m.factor).min(len)..((g + 1) * m.factor).min(len);
+                            *y = if frames.is_empty() {
+                                0.0
+                            } else {
+                                let n = frames.len() as f32;
+                                x[frames].iter().sum::<f32>() / n
+                            };
+                        }
+                    }
                     // The merge's LayerNorm: γ/β are folded into `proj`.
-                    normalize_rows(pooled, d_in);
-                    let dims = LinearDims {
-                        rows: out_len,
-                        in_dim: d_in,
-                        out_dim: d_out,
-                    };
-                    linear_forward(
-                        &mut self.bufs.act_a[..out_len * d_out],
-                        pooled,
-                        w,
-                        Some(b),
-                        dims,
-                    );
+                    layer_norm_in_place(pooled, out_tp, None, self.bufs.row);
+                    let y = &mut self.bufs.act_a[..d_out * out_tp];
+                    add_row_bias(y, out_tp, b, 1.0, true);
+                    linear_cm(y, w, pooled, d_out, d_in, out_tp, 1.0, 1.0);
                     (self.len, self.width) = (out_len, d_out);
                 }
                 PlanOp::FinalNorm { width, .. } => {
                     // Followed only by pooling and the classifier: γ/β are folded there.
                     self.materialise();
-                    normalize_rows(&mut self.bufs.act_a[..self.len * width], *width);
+                    let tp = self.tp();
+                    layer_norm_in_place(
+                        &mut self.bufs.act_a[..width * tp],
+                        tp,
+                        None,
+                        self.bufs.row,
+                    );
                 }
                 PlanOp::Pool { width } => {
                     self.materialise();
-                    let dims = PoolDims {
-                        frames: self.len,
-                        d: *width,
-                    };
-                    let x = &self.bufs.act_a[..self.len * width];
-                    mean_pool_forward(&mut self.bufs.row[..*width], x, self.len, dims);
+                    let (len, tp) = (self.len, self.tp());
+                    let inv = 1.0 / len as f32;
+                    for (p, x) in self.bufs.row[..*width]
+                        .iter_mut()
+                        .zip(self.bufs.act_a.chunks_exact(tp))
+                    {
+                        *p = x[..len].iter().sum::<f32>() * inv;
+                    }
                 }
                 PlanOp::Classifier {
                     name,
@@ -285,30 +324,33 @@ impl Run<'_, '_> {
                 } => {
                     let w = self.params.take(name, "weight", classes * width)?;
                     let b = self.params.take(name, "bias", *classes)?;
-                    let dims = LinearDims {
-                        rows: 1,
-                        in_dim: *width,
-                        out_dim: *classes,
-                    };
-                    linear_forward(logits, &self.bufs.row[..*width], w, Some(b), dims);
+                    let pooled = &self.bufs.row[..*width];
+                    for ((y, w), &b) in logits.iter_mut().zip(w.chunks_exact(*width)).zip(b) {
+                        *y = b + w.iter().zip(pooled).map(|(w, x)| w * x).sum::<f32>();
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    /// Copies the raw frames into the activation buffer if no op has done so (a model with
-    /// neither CMVN nor a frontend conv).
+    /// Transposes the raw frames into channel-major `act_a` if no op has consumed them yet
+    /// (a model whose first op is not a conv).
     fn materialise(&mut self) {
         if let Some(raw) = self.raw.take() {
-            self.bufs.act_a[..raw.len()].copy_from_slice(raw);
+            let (f, tp) = (self.width, self.tp());
+            for (c, row) in self.bufs.act_a[..f * tp].chunks_exact_mut(tp).enumerate() {
+                for (t, v) in row.iter_mut().enumerate() {
+                    *v = if t < self.len { raw[t * f + c] } else { 0.0 };
+                }
+            }
         }
     }
 
-    /// Frontend conv + ReLU, from the raw frames (first conv, CMVN folded in) or `act_a`, into
-    /// `act_a` (through `act_b`).
+    /// Frontend conv + ReLU as one GEMM over im2col columns, from the raw token-major frames
+    /// (first conv, CMVN folded in, edge-corrected) or channel-major `act_a`, into `act_a`.
     fn conv(&mut self, c: &ConvPlan) -> Result<(), InputError> {
-        let (ci, co, k) = (c.in_channels, c.out_channels, c.kernel);
+        let (ci, co, k, s, p) = (c.in_channels, c.out_channels, c.kernel, c.stride, c.padding);
         let weight = self.params.take(c.name, "weight", co * ci * k)?;
         let bias = self.params.take(c.name, "bias", co)?;
         let edge_bias = if self.params.next_is(c.name, "edge_bias") {
@@ -316,26 +358,45 @@ impl Run<'_, '_> {
         } else {
             None
         };
-        let out_len = conv_out_len(self.len, k, c.stride, c.padding);
-        let dims = Conv1dDims {
-            frames: self.len,
-            channels_in: ci,
-            channels_out: co,
-            kernel: k,
-            stride: c.stride,
-            padding: c.padding,
-        };
-        let inp: &[f32] = match self.raw.take() {
-            Some(raw) => raw,
-            None => &self.bufs.act_a[..self.len * ci],
-        };
-        let out = &mut self.bufs.act_b[..out_len * co];
-        // Bias after the GEMM, fused with the ReLU (and after the edge correction).
-        conv1d_forward(out, self.bufs.cols, inp, self.len, weight, None, dims);
-        if let Some(e) = edge_bias {
-            correct_input_edges(out, e, self.len, k, c.stride, c.padding);
+        let (len, tp_in) = (self.len, self.tp());
+        let out_len = conv_out_len(len, k, s, p);
+        let tp = padded(out_len);
+        // cols: (ci·k, tp) — cols[ci·k + kk][o] = x[o·s − p + kk][ci], zero outside 0..len.
+        let cols = &mut self.bufs.cols[..ci * k * tp];
+        let raw = self.raw.take();
+        for (r, row) in cols.chunks_exact_mut(tp).enumerate() {
+            let (ch, kk) = (r / k, r % k);
+            // Output o reads frame o·s + kk − p: inside 0..len for o ∈ [lo, hi).
+            let lo = p.saturating_sub(kk).div_ceil(s).min(out_len);
+            let hi = if len + p > kk {
+                ((len + p - kk - 1) / s + 1).min(out_len)
+            } else {
+                0
+            }
+            .max(lo);
+            row[..lo].fill(0.0);
+            row[hi..].fill(0.0);
+            let first = lo * s + kk - p.min(lo * s + kk);
+            match raw {
+                Some(raw) => {
+                    for (o, v) in row[lo..hi].iter_mut().enumerate() {
+                        *v = raw[(first + o * s) * ci + ch];
+                    }
+                }
+                None => {
+                    let x = &self.bufs.act_a[ch * tp_in..(ch + 1) * tp_in];
+                    for (o, v) in row[lo..hi].iter_mut().enumerate() {
+                        *v = x[first + o * s];
+                    }
+                }
+            }
         }
-        bias_relu(out, bias);
+        let out = &mut self.bufs.act_b[..co * tp];
+        linear_cm(out, weight, cols, co, ci * k, tp, 1.0, 0.0);
+        if let Some(e) = edge_bias {
+            correct_input_edges(out, tp, out_len, e, len, k, s, p);
+        }
+        bias_activation(out, tp, bias, Activation::Relu, self.bufs.row);
         core::mem::swap(&mut self.bufs.act_a, &mut self.bufs.act_b);
         (self.len, self.width) = (out_len, co);
         Ok(())
@@ -344,14 +405,14 @@ impl Run<'_, '_> {
     /// One encoder block: residual sublayers `x += s·f(norm(x))`, then the closing LayerNorm.
     fn block(&mut self, b: &BlockPlan, closing_foldable: bool) -> Result<(), InputError> {
         self.materialise();
-        let (t, d) = (self.len, b.width);
+        let (len, tp, d) = (self.len, self.tp(), b.width);
         let bufs = &mut self.bufs;
-        let x = &mut bufs.act_a[..t * d];
+        let x = &mut bufs.act_a[..d * tp];
         for sub in b.sublayers {
             let name = sub.name;
             let s = sub.residual_scale;
-            let normed = &mut bufs.norm[..t * d];
-            normalize_rows_into(normed, x, d);
+            let normed = &mut bufs.norm[..d * tp];
+            normalize_into(normed, x, tp, bufs.row);
             match &sub.kind {
                 SublayerKindPlan::Ffn(f) => {
                     let h = f.hidden;
@@ -359,34 +420,59 @@ impl Run<'_, '_> {
                     let b1 = self.params.take(name, "w1.bias", h)?;
                     let w2 = self.params.take(name, "w2.weight", d * h)?;
                     let b2 = self.params.take(name, "w2.bias", d)?;
-                    let hidden = &mut bufs.hidden[..t * h];
-                    matmul_wt(hidden, normed, w1, t, d, h);
-                    bias_activation(hidden, b1, f.act, bufs.row);
-                    linear_residual(x, hidden, w2, b2, s, t, h, d);
+                    let hidden = &mut bufs.hidden[..h * tp];
+                    linear_cm(hidden, w1, normed, h, d, tp, 1.0, 0.0);
+                    bias_activation(hidden, tp, b1, f.act, bufs.row);
+                    add_row_bias(x, tp, b2, s, false);
+                    linear_cm(x, w2, hidden, d, h, tp, s, 1.0);
                 }
                 SublayerKindPlan::Attention(a) => {
                     let wqkv = self.params.take(name, "qkv.weight", 3 * d * d)?;
                     let bqkv = self.params.take(name, "qkv.bias", 3 * d)?;
                     let wp = self.params.take(name, "proj.weight", d * d)?;
                     let bp = self.params.take(name, "proj.bias", d)?;
-                    // (t, 3·d) — q (pre-scaled by 1/√dₕ), k, v packed per frame.
-                    let qkv = &mut bufs.hidden[..t * 3 * d];
-                    let dims = LinearDims {
-                        rows: t,
-                        in_dim: d,
-                        out_dim: 3 * d,
-                    };
-                    linear_forward(qkv, normed, wqkv, Some(bqkv), dims);
-                    let dims = AttentionDims {
-                        frames: t,
-                        d,
-                        heads: a.heads,
-                        window: a.window,
-                        q_prescaled: true,
-                    };
-                    let context = &mut bufs.context[..t * d];
-                    attention_forward(context, &mut bufs.probs[..dims.probs_len()], qkv, t, dims);
-                    linear_residual(x, context, wp, bp, s, t, d, d);
+                    // (3·d, tp) — q (pre-scaled by 1/√dₕ), k, v channel rows.
+                    let qkv = &mut bufs.hidden[..3 * d * tp];
+                    add_row_bias(qkv, tp, bqkv, 1.0, true);
+                    linear_cm(qkv, wqkv, normed, 3 * d, d, tp, 1.0, 1.0);
+                    let dh = a.head_dim;
+                    let context = &mut bufs.context[..d * tp];
+                    let probs = &mut bufs.probs[..len * tp];
+                    for head in 0..a.heads {
+                        let (q0, k0, v0) = (head * dh, d + head * dh, 2 * d + head * dh);
+                        // Sᵀ (keys, queries) = K_hᵀ·Q_h: A(j, c) = K[c][j], B(c, i) = Q[c][i].
+                        let scores = GemmDims {
+                            m: len,
+                            k: dh,
+                            n: tp,
+                            rsa: 1,
+                            csa: tp,
+                            ldb: tp,
+                            ldc: tp,
+                        };
+                        gemm(probs, &qkv[k0 * tp..], &qkv[q0 * tp..], scores, 1.0, 0.0);
+                        softmax_columns(probs, tp, len, a.window, bufs.row);
+                        // O_h (dₕ, queries) = V_h·Pᵀ: A(c, j) = V[c][j], B(j, i) = Pᵀ[j][i].
+                        let out = GemmDims {
+                            m: dh,
+                            k: len,
+                            n: tp,
+                            rsa: tp,
+                            csa: 1,
+                            ldb: tp,
+                            ldc: tp,
+                        };
+                        gemm(
+                            &mut context[q0 * tp..],
+                            &qkv[v0 * tp..],
+                            probs,
+                            out,
+                            1.0,
+                            0.0,
+                        );
+                    }
+                    add_row_bias(x, tp, bp, s, false);
+                    linear_cm(x, wp, context, d, d, tp, s, 1.0);
                 }
                 SublayerKindPlan::ConvModule { width, kernel } => {
                     let (w, k) = (*width, *kernel);
@@ -396,46 +482,28 @@ impl Run<'_, '_> {
                     let dw_b = self.params.take(name, "dw.bias", w)?;
                     let pw2_w = self.params.take(name, "pw2.weight", d * w)?;
                     let pw2_b = self.params.take(name, "pw2.bias", d)?;
-                    let pw1 = &mut bufs.hidden[..t * 2 * w];
-                    let dims = LinearDims {
-                        rows: t,
-                        in_dim: d,
-                        out_dim: 2 * w,
-                    };
-                    linear_forward(pw1, normed, pw1_w, Some(pw1_b), dims);
-                    let gated = &mut bufs.context[..t * w];
-                    glu_forward(
-                        gated,
-                        pw1,
-                        GluDims {
-                            rows: t,
-                            channels: w,
-                        },
-                    );
+                    let pw1 = &mut bufs.hidden[..2 * w * tp];
+                    add_row_bias(pw1, tp, pw1_b, 1.0, true);
+                    linear_cm(pw1, pw1_w, normed, 2 * w, d, tp, 1.0, 1.0);
+                    let gated = &mut bufs.context[..w * tp];
+                    glu_rows(gated, pw1);
                     // Depthwise conv (BatchNorm folded in), "same" padding k/2, then Swish.
-                    let dw = &mut bufs.norm[..t * w];
-                    let dims = Conv1dDims {
-                        frames: t,
-                        channels_in: w,
-                        channels_out: w,
-                        kernel: k,
-                        stride: 1,
-                        padding: k / 2,
-                    };
-                    depthwise_conv1d_forward(dw, gated, t, dw_w, Some(dw_b), dims);
-                    swish_in_place(dw);
-                    linear_residual(x, dw, pw2_w, pw2_b, s, t, w, d);
+                    let dw = &mut bufs.norm[..w * tp];
+                    depthwise_swish(dw, gated, tp, len, dw_w, dw_b);
+                    add_row_bias(x, tp, pw2_b, s, false);
+                    linear_cm(x, pw2_w, dw, d, w, tp, s, 1.0);
                 }
             }
         }
         if b.final_norm {
-            if closing_foldable {
-                normalize_rows(x, d);
+            let affine = if closing_foldable {
+                None
             } else {
                 let gamma = self.params.take(b.name, "norm.gamma", d)?;
                 let beta = self.params.take(b.name, "norm.beta", d)?;
-                layer_norm_rows(x, gamma, beta);
-            }
+                Some((gamma, beta))
+            };
+            layer_norm_in_place(x, tp, affine, bufs.row);
         }
         self.width = d;
         Ok(())

@@ -1,195 +1,338 @@
-//! Folded inference, fused per-frame steps: the normalisations, bias + activation, residual
-//! linears, positions and the CMVN edge correction the executor runs between its GEMMs. All
-//! work in place or into caller buffers; none allocates. Layouts are `(rows, width)` row-major.
+//! Folded inference, the steps between GEMMs on channel-major activations: every buffer is
+//! `(channels, tp)` row-major, one row per channel, `tp = padded(len)` columns of which the
+//! first `len` are frames (the padding columns hold finite junk that never reaches a valid
+//! frame: per-frame ops keep columns apart, and the time-mixing ops only read `t < len`).
+//! Row-wise loops run along time, so they vectorise; none allocates.
 
 use crate::kernels::activation::{Activation, activation_forward, sigmoid};
-use crate::kernels::gemm::{Op, gemm};
+
+/// Runs `body(args…)` compiled for AVX-512 or AVX2+FMA when the CPU has them (the gemm's
+/// detection), else as built: one source, vectorised as wide as the machine allows.
+macro_rules! simd_dispatch {
+    ($body:ident($($arg:ident : $ty:ty),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+            unsafe fn avx512($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            if super::gemm::has_avx512() {
+                // SAFETY: the CPU has the features `avx512` was compiled for.
+                return unsafe { avx512($($arg),*) };
+            }
+            if super::gemm::has_avx2_fma() {
+                // SAFETY: as above.
+                return unsafe { avx2($($arg),*) };
+            }
+        }
+        $body($($arg),*)
+    }};
+}
 use crate::kernels::layer_norm::LAYER_NORM_EPS;
 use crate::kernels::positions::POSITION_BASE;
 
-/// Mean and `1/√(var + ε)` of one row (two passes: stable where `E[x²] − μ²` is not).
-#[inline]
-fn row_stats(x: &[f32]) -> (f32, f32) {
-    const LANES: usize = 8;
-    let inv = 1.0 / x.len() as f32;
-    let sum = |f: &dyn Fn(f32) -> f32| {
-        let mut acc = [0.0f32; LANES];
-        let chunks = x.chunks_exact(LANES);
-        let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
-        for c in chunks {
-            for (a, &v) in acc.iter_mut().zip(c) {
-                *a += f(v);
-            }
-        }
-        acc.iter().sum::<f32>() + tail
-    };
-    let mu = sum(&|v| v) * inv;
-    let var = sum(&|v| (v - mu) * (v - mu)) * inv;
-    (mu, 1.0 / libm::sqrtf(var + LAYER_NORM_EPS as f32))
+/// Per-frame mean and `1/√(var + ε)` over the `rows` channels of `x: (rows, tp)`, written to
+/// `mean, rstd: (tp)` (two passes over the rows, vectorised along time).
+fn column_stats(x: &[f32], tp: usize, mean: &mut [f32], rstd: &mut [f32]) {
+    simd_dispatch!(column_stats_body(x: &[f32], tp: usize, mean: &mut [f32], rstd: &mut [f32]))
 }
 
-/// `out[r] = (inp[r] − μ_r)·rstd_r`: a LayerNorm whose γ/β were folded into the next linear.
-/// Shapes: `out, inp: (rows, dim)`.
-pub(crate) fn normalize_rows_into(out: &mut [f32], inp: &[f32], dim: usize) {
-    for (y, x) in out.chunks_exact_mut(dim).zip(inp.chunks_exact(dim)) {
-        let (mu, rs) = row_stats(x);
-        for (y, &x) in y.iter_mut().zip(x) {
-            *y = (x - mu) * rs;
+#[inline(always)]
+fn column_stats_body(x: &[f32], tp: usize, mean: &mut [f32], rstd: &mut [f32]) {
+    let rows = x.len() / tp;
+    let inv = 1.0 / rows as f32;
+    mean.fill(0.0);
+    for row in x.chunks_exact(tp) {
+        mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v);
+    }
+    mean.iter_mut().for_each(|m| *m *= inv);
+    rstd.fill(0.0);
+    for row in x.chunks_exact(tp) {
+        for ((s, &v), &m) in rstd.iter_mut().zip(row).zip(mean.iter()) {
+            *s += (v - m) * (v - m);
+        }
+    }
+    let eps = LAYER_NORM_EPS as f32;
+    rstd.iter_mut()
+        .for_each(|s| *s = 1.0 / libm::sqrtf(*s * inv + eps));
+}
+
+/// `out[c][t] = (x[c][t] − μ_t)·rstd_t`: a LayerNorm whose γ/β were folded into the next
+/// linear. Shapes: `out, x: (channels, tp)`; `stats: (≥ 2·tp)` workspace.
+pub(crate) fn normalize_into(out: &mut [f32], x: &[f32], tp: usize, stats: &mut [f32]) {
+    let (mean, rstd) = stats[..2 * tp].split_at_mut(tp);
+    column_stats(x, tp, mean, rstd);
+    for (y, x) in out.chunks_exact_mut(tp).zip(x.chunks_exact(tp)) {
+        for (((y, &x), &m), &r) in y.iter_mut().zip(x).zip(mean.iter()).zip(rstd.iter()) {
+            *y = (x - m) * r;
         }
     }
 }
 
-/// In-place `x[r] = (x[r] − μ_r)·rstd_r`. Shapes: `x: (rows, dim)`.
-pub(crate) fn normalize_rows(x: &mut [f32], dim: usize) {
-    for x in x.chunks_exact_mut(dim) {
-        let (mu, rs) = row_stats(x);
-        for v in x.iter_mut() {
-            *v = (*v - mu) * rs;
-        }
-    }
-}
-
-/// In-place LayerNorm with its affine: `x[r] = γ ⊙ (x[r] − μ_r)·rstd_r + β`.
-/// Shapes: `x: (rows, dim)`, `gamma, beta: (dim)`.
-pub(crate) fn layer_norm_rows(x: &mut [f32], gamma: &[f32], beta: &[f32]) {
-    let dim = gamma.len();
-    for x in x.chunks_exact_mut(dim) {
-        let (mu, rs) = row_stats(x);
-        for ((v, &g), &b) in x.iter_mut().zip(gamma).zip(beta) {
-            *v = (*v - mu) * rs * g + b;
-        }
-    }
-}
-
-/// `out = inp·Wᵀ` (overwrites; no bias). Shapes: `out: (rows, o)`, `inp: (rows, i)`,
-/// `weight: (o, i)` — read transposed through strides, never copied.
-pub(crate) fn matmul_wt(
-    out: &mut [f32],
-    inp: &[f32],
-    weight: &[f32],
-    rows: usize,
-    i: usize,
-    o: usize,
+/// In-place LayerNorm over channels, with the affine when given: `x[c][t] = γ_c·n + β_c`.
+/// Shapes: `x: (channels, tp)`, `affine: (γ, β)` each `(channels)`; `stats: (≥ 2·tp)`.
+pub(crate) fn layer_norm_in_place(
+    x: &mut [f32],
+    tp: usize,
+    affine: Option<(&[f32], &[f32])>,
+    stats: &mut [f32],
 ) {
-    gemm(out, inp, Op::N, weight, Op::T, rows, i, o, 1.0, 0.0);
+    let (mean, rstd) = stats[..2 * tp].split_at_mut(tp);
+    column_stats(x, tp, mean, rstd);
+    for (c, row) in x.chunks_exact_mut(tp).enumerate() {
+        let (g, b) = affine.map_or((1.0, 0.0), |(g, b)| (g[c], b[c]));
+        for ((v, &m), &r) in row.iter_mut().zip(mean.iter()).zip(rstd.iter()) {
+            *v = (*v - m) * r * g + b;
+        }
+    }
 }
 
-/// `y = φ(y + b)` per row, the fused epilogue of a linear computed without its bias.
-/// `row_scratch: (≥ width)` holds each row's pre-activation (the activation kernels read and
-/// write separate slices). Shapes: `y: (rows, width)`, `bias: (width)`.
+/// `y[c] = φ(y[c] + b_c)` per channel row (the fused epilogue of a GEMM without bias);
+/// `tmp: (≥ tp)` holds a row's pre-activation (the activation kernels read and write separate
+/// slices). Shapes: `y: (channels, tp)`, `bias: (channels)`.
 pub(crate) fn bias_activation(
     y: &mut [f32],
+    tp: usize,
     bias: &[f32],
     act: Activation,
-    row_scratch: &mut [f32],
+    tmp: &mut [f32],
 ) {
-    let width = bias.len();
-    let tmp = &mut row_scratch[..width];
-    for y in y.chunks_exact_mut(width) {
-        for ((t, &v), &b) in tmp.iter_mut().zip(y.iter()).zip(bias) {
-            *t = v + b;
+    simd_dispatch!(bias_activation_body(y: &mut [f32], tp: usize, bias: &[f32], act: Activation, tmp: &mut [f32]))
+}
+
+#[inline(always)]
+fn bias_activation_body(y: &mut [f32], tp: usize, bias: &[f32], act: Activation, tmp: &mut [f32]) {
+    let tmp = &mut tmp[..tp];
+    for (row, &b) in y.chunks_exact_mut(tp).zip(bias) {
+        // ReLU and Swish inline here (vectorised for the dispatched target); GELU through the
+        // activation kernel.
+        if act == Activation::Relu {
+            row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+        } else if act == Activation::Swish {
+            row.iter_mut().for_each(|v| {
+                let z = *v + b;
+                *v = z * sigmoid(z);
+            });
+        } else {
+            tmp.iter_mut()
+                .zip(row.iter())
+                .for_each(|(t, &v)| *t = v + b);
+            activation_forward(act, row, tmp);
         }
-        activation_forward(act, y, tmp);
     }
 }
 
-/// `y = relu(y + b)` per row (the frontend convs' epilogue). Shapes: `y: (rows, width)`.
-pub(crate) fn bias_relu(y: &mut [f32], bias: &[f32]) {
-    for y in y.chunks_exact_mut(bias.len()) {
-        for (v, &b) in y.iter_mut().zip(bias) {
-            *v = (*v + b).max(0.0);
+/// `y[c] += s·b_c` per channel row (before a residual GEMM with `β = 1`), or `y[c] = b_c`.
+pub(crate) fn add_row_bias(y: &mut [f32], tp: usize, bias: &[f32], scale: f32, overwrite: bool) {
+    for (row, &b) in y.chunks_exact_mut(tp).zip(bias) {
+        if overwrite {
+            row.fill(scale * b);
+        } else {
+            row.iter_mut().for_each(|v| *v += scale * b);
         }
     }
 }
 
-/// In-place `x = x·σ(x)` (Swish after the folded depthwise conv).
-pub(crate) fn swish_in_place(x: &mut [f32]) {
-    for v in x.iter_mut() {
-        *v *= sigmoid(*v);
+/// GLU: `out[c] = a[c]·σ(g[c])` with `pw1 = [a (w rows) | g (w rows)]`. Shapes: `out: (w, tp)`,
+/// `pw1: (2w, tp)`.
+pub(crate) fn glu_rows(out: &mut [f32], pw1: &[f32]) {
+    simd_dispatch!(glu_rows_body(out: &mut [f32], pw1: &[f32]))
+}
+
+#[inline(always)]
+fn glu_rows_body(out: &mut [f32], pw1: &[f32]) {
+    let (a, g) = pw1.split_at(out.len());
+    for ((y, &a), &g) in out.iter_mut().zip(a).zip(g) {
+        *y = a * sigmoid(g);
     }
 }
 
-/// Residual linear: `x += s·(inp·Wᵀ + b)`, the GEMM accumulating straight onto the residual
-/// stream (`alpha = s`, `beta = 1`). Shapes: `x: (rows, o)`, `inp: (rows, i)`, `weight: (o, i)`,
-/// `bias: (o)`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn linear_residual(
-    x: &mut [f32],
-    inp: &[f32],
+/// Depthwise conv along time with "same" padding `k/2`, then Swish:
+/// `out[c][t] = swish(b_c + Σ_kk W[c][kk]·g[c][t − k/2 + kk])`, frames outside `0..len` read as
+/// zero; columns `len..tp` are zeroed. Shapes: `out, g: (w, tp)`, `weight: (w, k)`, `bias: (w)`.
+pub(crate) fn depthwise_swish(
+    out: &mut [f32],
+    g: &[f32],
+    tp: usize,
+    len: usize,
     weight: &[f32],
     bias: &[f32],
-    scale: f32,
-    rows: usize,
-    i: usize,
-    o: usize,
 ) {
-    for x in x.chunks_exact_mut(o) {
-        for (v, &b) in x.iter_mut().zip(bias) {
-            *v += scale * b;
-        }
-    }
-    gemm(x, inp, Op::N, weight, Op::T, rows, i, o, scale, 1.0);
+    simd_dispatch!(depthwise_swish_body(out: &mut [f32], g: &[f32], tp: usize, len: usize, weight: &[f32], bias: &[f32]))
 }
 
-/// `x[t] += PE[t]`, the interleaved sinusoids of `kernels::positions` (`PE[t, 2i] = sin(t·ωᵢ)`,
-/// `PE[t, 2i+1] = cos(t·ωᵢ)`, `ωᵢ = 10000^(−2i/d)`), generated by rotation in f64:
-/// `(sin, cos)((t+1)ω) = (s·cos ω + c·sin ω, c·cos ω − s·sin ω)`. Three `libm` calls per
-/// frequency instead of a `(max_frames, d)` table or `2·t·d` calls; the f64 recurrence stays
-/// within ~1e-14 of the table over thousands of frames. Shapes: `x: (frames, d)`.
-pub(crate) fn add_positions(x: &mut [f32], d: usize) {
-    if d == 0 {
-        return;
+#[inline(always)]
+fn depthwise_swish_body(
+    out: &mut [f32],
+    g: &[f32],
+    tp: usize,
+    len: usize,
+    weight: &[f32],
+    bias: &[f32],
+) {
+    let k = weight.len() / bias.len();
+    let half = k / 2;
+    for (((y, x), w), &b) in out
+        .chunks_exact_mut(tp)
+        .zip(g.chunks_exact(tp))
+        .zip(weight.chunks_exact(k))
+        .zip(bias)
+    {
+        let (y, pad) = y.split_at_mut(len);
+        pad.fill(0.0);
+        y.fill(b);
+        for (kk, &wk) in w.iter().enumerate() {
+            // Output t reads frame t + kk − half: valid t ∈ [half − kk, len + half − kk).
+            let lo = half.saturating_sub(kk);
+            let hi = (len + half).saturating_sub(kk).min(len);
+            if lo >= hi {
+                continue;
+            }
+            let src = &x[lo + kk - half..hi + kk - half];
+            y[lo..hi]
+                .iter_mut()
+                .zip(src)
+                .for_each(|(v, &s)| *v += wk * s);
+        }
+        y.iter_mut().for_each(|v| *v *= sigmoid(*v));
     }
+}
+
+/// `x[j][t] += PE(t, j)` for `t < len`: the interleaved sinusoids of `kernels::positions`
+/// (`PE[t, 2i] = sin(t·ωᵢ)`, `PE[t, 2i+1] = cos(t·ωᵢ)`, `ωᵢ = 10000^(−2i/d)`), generated by
+/// rotation in f64: `(sin, cos)((t+1)ω) = (s·cos ω + c·sin ω, c·cos ω − s·sin ω)` — three `libm`
+/// calls per frequency instead of a table or `2·t·d` calls; within ~1e-14 of the table over
+/// thousands of frames. Shapes: `x: (d, tp)`.
+pub(crate) fn add_positions(x: &mut [f32], tp: usize, len: usize) {
+    let d = x.len() / tp;
     for j in (0..d).step_by(2) {
         let omega = libm::pow(POSITION_BASE, -(j as f64) / d as f64);
         let (sin_w, cos_w) = (libm::sin(omega), libm::cos(omega));
         let (mut s, mut c) = (0.0f64, 1.0f64);
-        for row in x.chunks_exact_mut(d) {
-            row[j] += s as f32;
-            if j + 1 < d {
-                row[j + 1] += c as f32;
+        let (sin_row, rest) = x[j * tp..].split_at_mut(tp);
+        let mut cos_row = (j + 1 < d).then(|| &mut rest[..tp]);
+        for t in 0..len {
+            sin_row[t] += s as f32;
+            if let Some(row) = cos_row.as_deref_mut() {
+                row[t] += c as f32;
             }
             (s, c) = (s * cos_w + c * sin_w, c * cos_w - s * sin_w);
         }
     }
 }
 
+/// f32 `eˣ`, Cephes `expf` (the same approximation as the activation kernels' private one;
+/// relative error ≤ 3·10⁻⁷): `x = n·ln2 + r`, `eʳ` by a degree-5 polynomial, `2ⁿ` into the
+/// exponent bits. Clamped to `[−87.3, 88]`, so `−∞` gives ~1e-38, not NaN.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = core::f32::consts::LOG2_E;
+    const C1: f32 = 0.693_359_4;
+    const C2: f32 = -2.121_944_4e-4;
+    const ROUND: f32 = 12_582_912.0;
+    let x = if x < -87.336_55 { -87.336_55 } else { x };
+    let x = if x > 88.0 { 88.0 } else { x };
+    let shifted = x * LOG2E + ROUND;
+    let nf = shifted - ROUND;
+    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
+    let r = x - nf * C1 - nf * C2;
+    let mut p = 1.987_569_1e-4_f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let er = p * r * r + r + 1.0;
+    er * f32::from_bits(((n + 127) as u32) << 23)
+}
+
+/// Column softmax of transposed scores `sᵀ: (len keys, tp queries)`: for each query column
+/// `i`, `P[j][i] = softmax_j(S[j][i])` over the keys it attends (`|i − j| ≤ w/2` with a window;
+/// entries outside get `e^{−87.3} ≈ 10⁻³⁸`, i.e. nothing). Branch-free and vectorised along
+/// queries; `stats: (≥ 2·tp)` workspace. Padding query columns may end up NaN (a window can
+/// leave them no key); they stay in their own columns.
+pub(crate) fn softmax_columns(
+    s: &mut [f32],
+    tp: usize,
+    len: usize,
+    window: Option<usize>,
+    stats: &mut [f32],
+) {
+    simd_dispatch!(softmax_columns_body(s: &mut [f32], tp: usize, len: usize, window: Option<usize>, stats: &mut [f32]))
+}
+
+#[inline(always)]
+fn softmax_columns_body(
+    s: &mut [f32],
+    tp: usize,
+    len: usize,
+    window: Option<usize>,
+    stats: &mut [f32],
+) {
+    let (max, sum) = stats[..2 * tp].split_at_mut(tp);
+    let s = &mut s[..len * tp];
+    if let Some(w) = window {
+        let half = w / 2;
+        for (j, row) in s.chunks_exact_mut(tp).enumerate() {
+            // Query i sees key j iff j − half ≤ i ≤ j + half.
+            row[..j.saturating_sub(half)].fill(f32::NEG_INFINITY);
+            row[(j + half + 1).min(tp)..].fill(f32::NEG_INFINITY);
+        }
+    }
+    max.fill(f32::NEG_INFINITY);
+    for row in s.chunks_exact(tp) {
+        for (m, &v) in max.iter_mut().zip(row) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    sum.fill(0.0);
+    for row in s.chunks_exact_mut(tp) {
+        for ((v, &m), acc) in row.iter_mut().zip(max.iter()).zip(sum.iter_mut()) {
+            let e = exp_f32(*v - m);
+            *v = e;
+            *acc += e;
+        }
+    }
+    for v in sum.iter_mut() {
+        *v = 1.0 / *v;
+    }
+    for row in s.chunks_exact_mut(tp) {
+        for (v, &r) in row.iter_mut().zip(sum.iter()) {
+            *v *= r;
+        }
+    }
+}
+
 /// The folded first conv's edge correction (see `fold::feature_stats_into_input`): adds
 /// `e[co][kk]` for every tap of a valid output that reads outside the `len` input frames.
-/// Shapes: `out: (out_len, c_out)`, `edge_bias: (c_out, k)`.
+/// Shapes: `out: (c_out, tp)` channel-major, `edge_bias: (c_out, k)`; `out_len` valid outputs.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn correct_input_edges(
     out: &mut [f32],
+    tp: usize,
+    out_len: usize,
     edge_bias: &[f32],
     len: usize,
     kernel: usize,
     stride: usize,
     padding: usize,
 ) {
-    let c_out = edge_bias.len() / kernel;
-    for (o, row) in out.chunks_exact_mut(c_out).enumerate() {
+    for o in 0..out_len {
         // Output o reads frames o·s − p + kk; only the first ⌈p/s⌉ and the last few can miss.
         let first = o * stride;
         if first >= padding && first + kernel <= len + padding {
             continue;
         }
         for kk in 0..kernel {
-            let outside = (first + kk).checked_sub(padding).is_none_or(|r| r >= len);
-            if outside {
-                for (co, y) in row.iter_mut().enumerate() {
-                    *y += edge_bias[co * kernel + kk];
+            if (first + kk).checked_sub(padding).is_none_or(|r| r >= len) {
+                for (row, e) in out.chunks_exact_mut(tp).zip(edge_bias.chunks_exact(kernel)) {
+                    row[o] += e[kk];
                 }
             }
-        }
-    }
-}
-
-/// `out[t][f] = (x[t][f] − mean_f)/std_f` (CMVN kept as such: no conv to fold it into).
-/// Shapes: `out, frames: (t, features)`, `mean, std: (features)`.
-pub(crate) fn feature_norm_into(out: &mut [f32], frames: &[f32], mean: &[f32], std: &[f32]) {
-    let f = mean.len();
-    for (y, x) in out.chunks_exact_mut(f).zip(frames.chunks_exact(f)) {
-        for (((y, &x), &m), &s) in y.iter_mut().zip(x).zip(mean).zip(std) {
-            *y = (x - m) / s;
         }
     }
 }
@@ -202,13 +345,16 @@ mod tests {
     #[test]
     fn positions_by_rotation_match_the_table() {
         for d in [6, 7, 64] {
-            let frames = 600;
+            let (frames, tp) = (600, 608);
             let mut table = std::vec![0.0f32; frames * d];
             sinusoidal_table(&mut table, d);
-            let mut x = std::vec![0.0f32; frames * d];
-            add_positions(&mut x, d);
-            for (a, b) in x.iter().zip(&table) {
-                assert!((a - b).abs() <= 2e-6, "d {d}: {a} vs {b}");
+            let mut x = std::vec![0.0f32; d * tp];
+            add_positions(&mut x, tp, frames);
+            for t in 0..frames {
+                for j in 0..d {
+                    let (a, b) = (x[j * tp + t], table[t * d + j]);
+                    assert!((a - b).abs() <= 2e-6, "d {d} t {t} j {j}: {a} vs {b}");
+                }
             }
         }
     }
@@ -230,38 +376,64 @@ mod tests {
             let n = dims.out_len(len);
             let mut want = std::vec![0.0f32; n * c_out];
             crate::fold::correct_input_conv_edges(&mut want, &edge, len, dims);
-            let mut got = std::vec![0.0f32; n * c_out];
-            correct_input_edges(&mut got, &edge, len, k, s, p);
-            assert_eq!(got, want, "len {len}");
+            let tp = 16;
+            let mut got = std::vec![0.0f32; c_out * tp];
+            correct_input_edges(&mut got, tp, n, &edge, len, k, s, p);
+            for o in 0..n {
+                for co in 0..c_out {
+                    assert_eq!(got[co * tp + o], want[o * c_out + co], "len {len}");
+                }
+            }
         }
     }
 
     #[test]
-    fn layer_norms_and_residual_linear_by_hand() {
-        // Row [1, 2, 3, 6]: μ = 3, var = (4 + 1 + 0 + 9)/4 = 3.5.
-        let mut x = [1.0f32, 2.0, 3.0, 6.0];
-        normalize_rows(&mut x, 4);
+    fn layer_norm_and_softmax_by_hand() {
+        // One frame (column 0) with channels [1, 2, 3, 6]: μ = 3, var = 3.5.
+        let tp = 16;
+        let mut x = std::vec![0.0f32; 4 * tp];
+        for (c, v) in [1.0, 2.0, 3.0, 6.0].into_iter().enumerate() {
+            x[c * tp] = v;
+        }
+        let mut stats = std::vec![0.0f32; 2 * tp];
+        layer_norm_in_place(&mut x, tp, Some((&[2.0; 4], &[1.0; 4])), &mut stats);
         let rs = 1.0 / (3.5f32 + 1e-5).sqrt();
-        for (v, want) in x.iter().zip([-2.0, -1.0, 0.0, 3.0]) {
-            assert!((v - want * rs).abs() < 1e-6);
+        for (c, n) in [-2.0f32, -1.0, 0.0, 3.0].into_iter().enumerate() {
+            assert!((x[c * tp] - (2.0 * n * rs + 1.0)).abs() < 1e-6);
         }
-        let mut y = [1.0f32, 2.0, 3.0, 6.0];
-        layer_norm_rows(&mut y, &[2.0; 4], &[1.0; 4]);
-        for (v, n) in y.iter().zip(x) {
-            assert!((v - (2.0 * n + 1.0)).abs() < 1e-6);
+        // Scores of query 0 against keys [0, ln 2, ln 3] → probabilities [1, 2, 3]/6; with a
+        // window of 3, query 0 sees keys 0 and 1 only → [1, 2]/3.
+        for (window, want) in [
+            (None, [1.0 / 6.0, 2.0 / 6.0, 0.5]),
+            (Some(3), [1.0 / 3.0, 2.0 / 3.0, 0.0]),
+        ] {
+            let mut s = std::vec![0.0f32; 3 * tp];
+            for (j, v) in [0.0f32, 2f32.ln(), 3f32.ln()].into_iter().enumerate() {
+                s[j * tp] = v;
+            }
+            softmax_columns(&mut s, tp, 3, window, &mut stats);
+            for (j, w) in want.into_iter().enumerate() {
+                assert!(
+                    (s[j * tp] - w).abs() < 1e-6,
+                    "{window:?} key {j}: {}",
+                    s[j * tp]
+                );
+            }
         }
-        // x += ½·(inp·Wᵀ + b): inp (1, 2), W (2, 2).
-        let mut x = [10.0f32, 20.0];
-        linear_residual(
-            &mut x,
-            &[1.0, 2.0],
-            &[1.0, 0.0, 3.0, 4.0],
-            &[0.5, -1.0],
-            0.5,
-            1,
-            2,
-            2,
-        );
-        assert_eq!(x, [10.0 + 0.5 * 1.5, 20.0 + 0.5 * 10.0]);
+    }
+
+    #[test]
+    fn depthwise_swish_reads_zeros_outside_the_utterance() {
+        // One channel, k = 3, weights [1, 10, 100], bias 0.5, frames [1, 2] (len 2):
+        // y0 = 0.5 + 10·1 + 100·2, y1 = 0.5 + 1·1 + 10·2.
+        let tp = 16;
+        let mut g = std::vec![7.0f32; tp];
+        g[..2].copy_from_slice(&[1.0, 2.0]);
+        let mut out = std::vec![f32::NAN; tp];
+        depthwise_swish(&mut out, &g, tp, 2, &[1.0, 10.0, 100.0], &[0.5]);
+        let swish = |v: f32| v / (1.0 + (-v).exp());
+        assert!((out[0] - swish(210.5)).abs() < 1e-3);
+        assert!((out[1] - swish(21.5)).abs() < 1e-4);
+        assert!(out[2..].iter().all(|&v| v == 0.0));
     }
 }

@@ -20,6 +20,7 @@
 
 mod executor;
 mod frame_ops;
+mod gemm;
 pub mod layers;
 mod scratch;
 #[cfg(feature = "std")]

@@ -2,26 +2,29 @@
 //! (a `const fn`, so generated `<Name>Scratch` types are plain arrays), and its split into the
 //! executor's named buffers.
 
+use super::gemm::padded;
 use crate::plan::{ModelPlan, PlanOp, SublayerKindPlan};
 
 /// Lengths (in `f32`s) of the executor's buffers, each the maximum over the whole op list at
-/// `max_frames`. The scratch slice is cut into them in field order.
+/// `max_frames`. Every activation is channel-major `(channels, tp)` with `tp = padded(frames)`
+/// (see `gemm::TIME_ALIGN`). The scratch slice is cut into them in field order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ScratchLayout {
-    /// Two ping-pong activation buffers `(frames, width)` each: the residual stream and the
+    /// Two ping-pong activation buffers `(width, tp)` each: the residual stream and the
     /// frontend / merge outputs.
     pub act: usize,
-    /// `(t_out, c_in·k)` — im2col rows of the frontend convs.
+    /// `(c_in·k, tp_out)` — im2col rows of the frontend convs.
     pub cols: usize,
-    /// `(frames, d)` — a sublayer's normalised input (later the depthwise conv's output).
+    /// `(d, tp)` — a sublayer's normalised input (later the depthwise conv's output).
     pub norm: usize,
-    /// `(frames, max(hidden, 3·d, 2·d))` — FFN hidden, packed `qkv`, or the conv module's `pw1`.
+    /// `(max(hidden, 3·d, 2·d), tp)` — FFN hidden, packed `qkv`, or the conv module's `pw1`.
     pub hidden: usize,
-    /// `(frames, d)` — attention context / GLU output.
+    /// `(d, tp)` — attention context / GLU output.
     pub context: usize,
-    /// `(heads, frames, frames)` — attention probabilities.
+    /// `(frames, tp)` — one head's transposed attention probabilities.
     pub probs: usize,
-    /// One row of the widest layer: the activation's input copy, the pooled vector.
+    /// `(max(2·tp, widths, classes))` — per-frame statistics, an activation row, the pooled
+    /// vector.
     pub row: usize,
 }
 
@@ -42,47 +45,48 @@ pub(crate) const fn conv_out_len(n: usize, kernel: usize, stride: usize, padding
 impl ScratchLayout {
     /// Walks `plan.ops` at `max_frames` (while loops: usable in `const` items).
     pub(crate) const fn of(plan: &ModelPlan) -> Self {
+        let mut frames = plan.max_frames;
+        let mut tp = padded(frames);
         let mut s = ScratchLayout {
-            act: plan.features * plan.max_frames,
+            act: plan.features * tp,
             cols: 0,
             norm: 0,
             hidden: 0,
             context: 0,
             probs: 0,
-            row: plan.features,
+            row: max(2 * tp, plan.features),
         };
-        let mut frames = plan.max_frames;
         let mut i = 0;
         while i < plan.ops.len() {
             match &plan.ops[i] {
                 PlanOp::FeatureNorm { .. } | PlanOp::Positions { .. } => {}
                 PlanOp::ConvSubsample(c) => {
                     frames = conv_out_len(frames, c.kernel, c.stride, c.padding);
-                    s.act = max(s.act, frames * c.out_channels);
-                    s.cols = max(s.cols, frames * c.in_channels * c.kernel);
-                    s.row = max(s.row, c.out_channels);
+                    tp = padded(frames);
+                    s.act = max(s.act, tp * c.out_channels);
+                    s.cols = max(s.cols, tp * c.in_channels * c.kernel);
+                    s.row = max(s.row, max(2 * tp, c.out_channels));
                 }
                 PlanOp::Block(b) => {
                     let d = b.width;
-                    s.act = max(s.act, frames * d);
-                    s.norm = max(s.norm, frames * d);
-                    s.context = max(s.context, frames * d);
+                    s.act = max(s.act, tp * d);
+                    s.norm = max(s.norm, tp * d);
+                    s.context = max(s.context, tp * d);
                     s.row = max(s.row, d);
                     let mut j = 0;
                     while j < b.sublayers.len() {
                         match &b.sublayers[j].kind {
                             SublayerKindPlan::Ffn(f) => {
-                                s.hidden = max(s.hidden, frames * f.hidden);
-                                s.row = max(s.row, f.hidden);
+                                s.hidden = max(s.hidden, tp * f.hidden);
                             }
                             SublayerKindPlan::Attention(a) => {
-                                s.hidden = max(s.hidden, frames * 3 * a.width);
-                                s.probs = max(s.probs, a.heads * frames * frames);
+                                s.hidden = max(s.hidden, tp * 3 * a.width);
+                                s.probs = max(s.probs, frames * tp);
                             }
                             SublayerKindPlan::ConvModule { width, .. } => {
-                                s.hidden = max(s.hidden, frames * 2 * *width);
-                                s.norm = max(s.norm, frames * *width);
-                                s.context = max(s.context, frames * *width);
+                                s.hidden = max(s.hidden, tp * 2 * *width);
+                                s.norm = max(s.norm, tp * *width);
+                                s.context = max(s.context, tp * *width);
                             }
                         }
                         j += 1;
@@ -90,7 +94,8 @@ impl ScratchLayout {
                 }
                 PlanOp::Merge(m) => {
                     frames = frames.div_ceil(m.factor);
-                    s.act = max(s.act, frames * max(m.in_width, m.out_width));
+                    tp = padded(frames);
+                    s.act = max(s.act, tp * max(m.in_width, m.out_width));
                     s.row = max(s.row, max(m.in_width, m.out_width));
                 }
                 PlanOp::FinalNorm { width, .. } | PlanOp::Pool { width } => {
