@@ -121,7 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     } else {
         let mut m = model.train_model().map_err(CliError)?;
         trained_logits(&mut m, &corpus, &indices, limit)
-            .map_err(CliError)?
+            .map_err(|e| CliError(e.to_string()))?
             .0
     };
     let truth: Vec<usize> = indices.iter().map(|&i| corpus.label(i)).collect();

@@ -239,8 +239,19 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
 
         // Validation, best checkpoint, history, early stopping.
         step_bar.set_message("validating…".to_owned());
-        let (logits, val_loss) =
-            trained_logits(&mut model, corpus, val_set, limit).map_err(TrainRunError::Other)?;
+        let (logits, val_loss) = match trained_logits(&mut model, corpus, val_set, limit) {
+            Ok(r) => r,
+            Err(TrainError::NonFiniteLoss { .. }) => {
+                return Err(TrainRunError::NonFinite {
+                    value: f32::NAN,
+                    epoch: epoch + 1,
+                    step: progress.global_step,
+                    lr: config.lr,
+                    dir: out.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(engine(e)),
+        };
         let truth: Vec<usize> = val_set.iter().map(|&i| corpus.label(i)).collect();
         let predicted: Vec<usize> = logits.iter().map(|l| argmax(l)).collect();
         let scores = EvalScores::new(&corpus.dataset.classes, &truth, &predicted, None)

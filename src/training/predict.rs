@@ -4,7 +4,7 @@
 use hrf_runtime::batch::{Batch, UtteranceRef};
 use hrf_runtime::infer::{predict_folded, scratch_len};
 use hrf_runtime::plan::ModelPlan;
-use hrf_runtime::train::{Mode, TrainModel};
+use hrf_runtime::train::{Mode, TrainError, TrainModel};
 use rayon::prelude::*;
 
 use crate::pipeline::Corpus;
@@ -13,13 +13,14 @@ use crate::pipeline::Corpus;
 const EVAL_BATCH: usize = 32;
 
 /// Eval-mode logits `(classes)` of each utterance in `indices` (cropped to `limit` frames) and
-/// the mean cross-entropy per utterance.
+/// the mean cross-entropy per utterance. A diverged model fails with
+/// [`TrainError::NonFiniteLoss`].
 pub fn trained_logits(
     model: &mut TrainModel,
     corpus: &Corpus,
     indices: &[usize],
     limit: usize,
-) -> Result<(Vec<Vec<f32>>, f64), String> {
+) -> Result<(Vec<Vec<f32>>, f64), TrainError> {
     let plan = model.plan();
     let classes = plan.num_classes();
     let mut out = Vec::with_capacity(indices.len());
@@ -35,10 +36,10 @@ pub fn trained_logits(
             .collect();
         batch
             .refill(&utts, plan.features, plan.max_frames)
-            .map_err(|e| e.to_string())?;
-        let loss = model
-            .forward(&batch, Mode::Eval)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| TrainError::BadBatch {
+                problem: e.to_string(),
+            })?;
+        let loss = model.forward(&batch, Mode::Eval)?;
         loss_sum += f64::from(loss) * chunk.len() as f64;
         out.extend(model.logits().chunks_exact(classes).map(<[f32]>::to_vec));
     }

@@ -318,15 +318,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Generates the synthetic corpus into `dir` unless a verified one is there.
+/// Generates the synthetic corpus into `dir`, or reuses it when its record matches and every
+/// checksum verifies (as `hrf synth` does).
 fn ensure_synth(dir: &Path, sentences: usize) -> Result<(), CliError> {
-    if dir.join(synth::MANIFEST_FILE).is_file() {
-        return Ok(());
-    }
-    println!(
-        "demo: generating the synthetic corpus in {} (espeak-ng)…",
-        dir.display()
-    );
     let summary = synth::generate(&SynthConfig {
         out_dir: dir.to_path_buf(),
         sentences_per_session: sentences,
@@ -335,7 +329,21 @@ fn ensure_synth(dir: &Path, sentences: usize) -> Result<(), CliError> {
         ..SynthConfig::default()
     })
     .map_err(|e| CliError(e.to_string()))?;
-    println!("demo: {} clips in {:.1} s", summary.clips, summary.seconds);
+    if summary.reused {
+        println!(
+            "demo: synthetic corpus {}: {} clips, verified",
+            dir.display(),
+            summary.clips
+        );
+    } else {
+        println!(
+            "demo: generated the synthetic corpus {} with espeak-ng {}: {} clips in {:.1} s",
+            dir.display(),
+            summary.espeak_ng_version,
+            summary.clips,
+            summary.seconds
+        );
+    }
     Ok(())
 }
 
