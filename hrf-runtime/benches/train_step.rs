@@ -47,6 +47,40 @@ fn synthetic_batch(features: usize, classes: usize) -> Batch {
     Batch::from_utterances(&refs, features, FRAMES).expect("bench batch")
 }
 
+/// Single-thread `sgemm` rate at an FFN-sized product (rows 2400 = 16 utterances × 150
+/// frames), measured now, so the step numbers can be read against the machine's current state.
+fn sgemm_gflops() -> f64 {
+    let (m, k, n) = (2400, 256, 256);
+    let a = vec![0.5f32; m * k];
+    let b = vec![0.25f32; k * n];
+    let mut c = vec![0.0f32; m * n];
+    let mut best = f64::INFINITY;
+    for _ in 0..10 {
+        let t = Instant::now();
+        // SAFETY: row-major contiguous buffers of exactly the given shapes.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+            );
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    2.0 * (m * k * n) as f64 / best / 1e9
+}
+
 fn main() {
     let steps: usize = std::env::args()
         .skip(1)
@@ -56,6 +90,11 @@ fn main() {
         .num_threads(THREADS)
         .build()
         .expect("rayon pool");
+    println!(
+        "machine now: raw sgemm 2400×256·256 on one thread {:.1} GFLOP/s (other load on the \
+         machine lowers every number below alike)",
+        sgemm_gflops()
+    );
     println!(
         "train step: batch {BATCH} × {FRAMES} frames, {THREADS} threads, median of {steps} steps"
     );

@@ -128,10 +128,10 @@ impl TrainState {
         drop(file);
         fs::rename(&tmp, path).map_err(io)?;
         // Persist the rename itself (best effort: not every platform can open a directory).
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = fs::File::open(dir)
+        {
+            let _ = d.sync_all();
         }
         Ok(())
     }

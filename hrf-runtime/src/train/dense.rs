@@ -36,11 +36,7 @@ impl<'a, T> Cols<'a, T> {
     }
 
     fn rows(&self) -> usize {
-        if self.stride == 0 {
-            0
-        } else {
-            self.data.len() / self.stride
-        }
+        self.data.len().checked_div(self.stride).unwrap_or(0)
     }
 }
 

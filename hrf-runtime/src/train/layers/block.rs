@@ -84,6 +84,9 @@ impl<T: Real> LayerNormState<T> {
     }
 }
 
+/// Values per task in the residual adds (fixed, so thread-count independent).
+const RESIDUAL_BLOCK: usize = 1 << 14;
+
 pub(crate) enum Branch<T> {
     Ffn(FfnBranch<T>),
     Attention(AttentionBranch<T>),
@@ -160,7 +163,6 @@ impl<T: Real> Sublayer<T> {
         cx.record(self.part(), t);
         let t = Instant::now();
         sized(out, x.len());
-        out.copy_from_slice(x);
         let scale = T::from_f64(self.scale);
         let d = self.norm.slots.width;
         match cx.mode {
@@ -168,25 +170,37 @@ impl<T: Real> Sublayer<T> {
                 let mut dropped = core::mem::take(&mut self.dropped);
                 sized(&mut dropped, x.len());
                 {
-                    let view = DisjointRows::new(&mut dropped, d);
+                    let (drop_view, out_view) = (
+                        DisjointRows::new(&mut dropped, d),
+                        DisjointRows::new(out, d),
+                    );
                     let y = self.branch_out();
                     (0..frames.batch()).into_par_iter().for_each(|u| {
                         let r = frames.rows(u);
                         // SAFETY: utterance rows are disjoint.
-                        let du = unsafe { view.rows(r.clone()) };
+                        let (du, ou) =
+                            unsafe { (drop_view.rows(r.clone()), out_view.rows(r.clone())) };
                         let key = self.key(cx.dropout, dropout_seed, u);
                         dropout_forward(du, &y[r.start * d..r.end * d], key);
+                        // x ← x + scale·dropout(y)
+                        for ((o, &x), &v) in ou.iter_mut().zip(&x[r.start * d..r.end * d]).zip(&*du)
+                        {
+                            *o = x + scale * v;
+                        }
                     });
-                }
-                for (o, &v) in out.iter_mut().zip(&dropped) {
-                    *o += scale * v;
                 }
                 self.dropped = dropped;
             }
             _ => {
-                for (o, &v) in out.iter_mut().zip(self.branch_out()) {
-                    *o += scale * v;
-                }
+                let n = RESIDUAL_BLOCK;
+                out.par_chunks_mut(n)
+                    .zip(x.par_chunks(n))
+                    .zip(self.branch_out().par_chunks(n))
+                    .for_each(|((o, x), y)| {
+                        for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+                            *o = x + scale * y;
+                        }
+                    });
             }
         }
         cx.record(Part::LayerNormResidual, t);
@@ -213,17 +227,23 @@ impl<T: Real> Sublayer<T> {
                         let du = unsafe { view.rows(r.clone()) };
                         let key = this.key(cx.dropout, dropout_seed, u);
                         dropout_backward(du, &g[r.start * d..r.end * d], key);
+                        for v in du {
+                            *v *= scale;
+                        }
                     });
-                }
-                for v in &mut dbranch {
-                    *v *= scale;
                 }
                 self.dbranch = dbranch;
             }
             _ => {
-                for (o, &g) in self.dbranch.iter_mut().zip(grad.iter()) {
-                    *o = scale * g;
-                }
+                let n = RESIDUAL_BLOCK;
+                self.dbranch
+                    .par_chunks_mut(n)
+                    .zip(grad.par_chunks(n))
+                    .for_each(|(o, g)| {
+                        for (o, &g) in o.iter_mut().zip(g) {
+                            *o = scale * g;
+                        }
+                    });
             }
         }
         zeroed(&mut self.dln, grad.len());
