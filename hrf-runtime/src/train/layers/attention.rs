@@ -1,6 +1,6 @@
-//! Training attention branch: separate Q/K/V linears written straight into one packed
-//! `(rows, 3d)` buffer (batched GEMMs with a column offset), the attention kernel per utterance
-//! in parallel, then the output projection.
+//! Training attention branch: the separate Q/K/V linears of the train table stacked into one
+//! `(3d, d)` projection (one batched GEMM into the packed `(rows, 3d)` buffer the kernel reads),
+//! the attention kernel per utterance in parallel, then the output projection.
 
 use std::vec::Vec;
 
@@ -20,6 +20,14 @@ pub(crate) struct AttentionBranch<T> {
     pub proj: LinearSlots,
     pub heads: usize,
     pub window: Option<usize>,
+    /// (3d, d) and (3d) — W_q, W_k, W_v (and biases) stacked, gathered from the params arena
+    /// every forward so the three projections run as one GEMM.
+    w_qkv: Vec<T>,
+    b_qkv: Vec<T>,
+    /// (3d, d) and (3d) — backward's gradients of the stacked projection, scattered to the
+    /// q/k/v slots afterwards.
+    dw_qkv: Vec<T>,
+    db_qkv: Vec<T>,
     /// (rows, 3d) — q, k, v packed per frame.
     packed: Vec<T>,
     /// (Σ_u heads·len_u²) — utterance u's `probs: (heads, len, len)` at `prob_offsets[u]`.
@@ -48,6 +56,10 @@ impl<T: Real> AttentionBranch<T> {
             proj,
             heads,
             window,
+            w_qkv: Vec::new(),
+            b_qkv: Vec::new(),
+            dw_qkv: Vec::new(),
+            db_qkv: Vec::new(),
             packed: Vec::new(),
             probs: Vec::new(),
             prob_offsets: Vec::new(),
@@ -71,20 +83,23 @@ impl<T: Real> AttentionBranch<T> {
 
     pub fn forward(&mut self, cx: &Fwd<'_, T>, x: &[T], frames: &Frames) {
         let (p, d, rows) = (cx.params, self.proj.in_dim, frames.total());
-        sized(&mut self.packed, rows * 3 * d);
+        sized(&mut self.w_qkv, 3 * d * d);
+        sized(&mut self.b_qkv, 3 * d);
         for (part, l) in self.qkv.iter().enumerate() {
-            linear_forward(
-                ColsMut {
-                    data: &mut self.packed,
-                    stride: 3 * d,
-                    col0: part * d,
-                    cols: d,
-                },
-                Cols::all(x, d),
-                &p[l.weight.clone()],
-                l.bias.clone().map(|b| &p[b]),
-            );
+            self.w_qkv[part * d * d..(part + 1) * d * d].copy_from_slice(&p[l.weight.clone()]);
+            let b = &mut self.b_qkv[part * d..(part + 1) * d];
+            match &l.bias {
+                Some(r) => b.copy_from_slice(&p[r.clone()]),
+                None => b.fill(T::ZERO),
+            }
         }
+        sized(&mut self.packed, rows * 3 * d);
+        linear_forward(
+            ColsMut::all(&mut self.packed, 3 * d),
+            Cols::all(x, d),
+            &self.w_qkv,
+            Some(&self.b_qkv),
+        );
         self.prob_offsets.clear();
         self.prob_offsets.push(0);
         for &len in &frames.lengths {
@@ -173,21 +188,29 @@ impl<T: Real> AttentionBranch<T> {
             });
         }
         (self.dpacked, self.dprobs) = (dpacked_buf, dprobs_buf);
+        zeroed(&mut self.dw_qkv, 3 * d * d);
+        zeroed(&mut self.db_qkv, 3 * d);
+        linear_backward(
+            Some(ColsMut::all(dx, d)),
+            &mut self.dw_qkv,
+            Some(&mut self.db_qkv),
+            Cols::all(&self.dpacked, 3 * d),
+            Cols::all(x, d),
+            &self.w_qkv,
+        );
         for (part, l) in self.qkv.iter().enumerate() {
             let (dw, db) = linear_grads(cx.grads, l);
-            linear_backward(
-                Some(ColsMut::all(dx, d)),
-                dw,
-                db,
-                Cols {
-                    data: &self.dpacked,
-                    stride: 3 * d,
-                    col0: part * d,
-                    cols: d,
-                },
-                Cols::all(x, d),
-                &p[l.weight.clone()],
-            );
+            for (g, &v) in dw
+                .iter_mut()
+                .zip(&self.dw_qkv[part * d * d..(part + 1) * d * d])
+            {
+                *g += v;
+            }
+            if let Some(db) = db {
+                for (g, &v) in db.iter_mut().zip(&self.db_qkv[part * d..(part + 1) * d]) {
+                    *g += v;
+                }
+            }
         }
     }
 }
