@@ -74,10 +74,17 @@ pub enum BuildError {
         "embed_weights(\"{model}\", …): no spec declares a model called `{model}` (models: {known})"
     )]
     UnknownEmbedTarget { model: String, known: String },
+    /// Boxed: the weights errors carry several paths and hashes.
     #[error(transparent)]
-    Weights(#[from] WeightsError),
+    Weights(Box<WeightsError>),
     #[error("hrf codegen produced invalid Rust for {spec}: {message} (please report this)")]
     Codegen { spec: PathBuf, message: String },
+}
+
+impl From<WeightsError> for BuildError {
+    fn from(err: WeightsError) -> Self {
+        BuildError::Weights(Box::new(err))
+    }
 }
 
 /// Configures and runs one build (see the module docs).

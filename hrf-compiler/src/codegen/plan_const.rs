@@ -1,8 +1,8 @@
 //! Stage 5 (codegen, plan): the checked model → a `ModelPlan` constant
 //! expression, field for field what `hrf_runtime::spec::plan_from_checked` builds at run time.
 
-use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use proc_macro2::{Ident, Literal, TokenStream, TokenTree};
+use quote::{format_ident, quote};
 
 use crate::CheckedModel;
 use crate::ir::{self, Op, SublayerKind};
@@ -33,14 +33,8 @@ pub(super) fn plan_expr(model: &CheckedModel) -> TokenStream {
     //     dropout: 0.1f32, ops: &[PlanOp::FeatureNorm { … }, …],
     //     train: TablePlan { params: &[SlotPlan { … }, …], buffers: &[…] }, folded: …,
     // } }
-    quote! {
-        {
-            use ::core::option::Option::{None, Some};
-            use ::hrf_runtime::__private::{
-                Activation, AttentionPlan, BlockKindPlan, BlockPlan, ConvPlan, FfnPlan, HrfPlan,
-                MergePlan, ModelPlan, PlanOp, SlotPlan, SublayerKindPlan, SublayerPlan, TablePlan,
-            };
-            ModelPlan {
+    let body = quote! {
+        ModelPlan {
             name: #name,
             module: #module,
             spec_hash: #spec_hash,
@@ -52,9 +46,66 @@ pub(super) fn plan_expr(model: &CheckedModel) -> TokenStream {
             ops: &[#(#ops),*],
             train: #train,
             folded: #folded,
-            }
+        }
+    };
+    // Import exactly the plan types and `Option` variants the body names (no unused imports).
+    let used = idents_in(&body);
+    let option: Vec<Ident> = ["None", "Some"]
+        .into_iter()
+        .filter(|n| used.iter().any(|u| u == n))
+        .map(|n| format_ident!("{n}"))
+        .collect();
+    let plan_types: Vec<Ident> = PLAN_TYPES
+        .into_iter()
+        .filter(|n| used.iter().any(|u| u == n))
+        .map(|n| format_ident!("{n}"))
+        .collect();
+    let option_use = if option.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! { use ::core::option::Option::{#(#option),*}; }
+    };
+    // expands to: `{ use ::core::option::Option::{None, Some}; use ::hrf_runtime::__private::{…}; ModelPlan { … } }`
+    quote! {
+        {
+            #option_use
+            use ::hrf_runtime::__private::{#(#plan_types),*};
+            #body
         }
     }
+}
+
+/// Every type a plan expression can name, in `use` order.
+const PLAN_TYPES: [&str; 14] = [
+    "Activation",
+    "AttentionPlan",
+    "BlockKindPlan",
+    "BlockPlan",
+    "ConvPlan",
+    "FfnPlan",
+    "HrfPlan",
+    "MergePlan",
+    "ModelPlan",
+    "PlanOp",
+    "SlotPlan",
+    "SublayerKindPlan",
+    "SublayerPlan",
+    "TablePlan",
+];
+
+/// Every identifier in `tokens`, recursively.
+fn idents_in(tokens: &TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for tree in tokens.clone() {
+        match tree {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => out.extend(idents_in(&group.stream())),
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// An `f32` literal equal to `value as f32` (dropout and residual scales: finite by the checks;

@@ -25,7 +25,7 @@ pub(super) fn train_struct(model: &CheckedModel, names: &Names) -> TokenStream {
     // expands to:
     // __with_std! {
     //     pub struct ConformerLightHrfTrain(TrainModel<f32>);
-    //     impl ConformerLightHrfTrain { new(seed), fold(), save(path), load(path) }
+    //     impl ConformerLightHrfTrain { new(seed), fold(), save(path, optimizer), load(path) }
     //     impl Deref / DerefMut for ConformerLightHrfTrain { Target = TrainModel<f32> }
     // }
     quote! {
@@ -54,6 +54,7 @@ pub(super) fn train_struct(model: &CheckedModel, names: &Names) -> TokenStream {
                 /// # Errors
                 ///
                 /// When a fold cannot be applied (e.g. a zero CMVN standard deviation).
+                #[allow(clippy::result_large_err)] // the runtime's error type, names both tensors
                 pub fn fold(
                     &self,
                 ) -> ::core::result::Result<
@@ -68,8 +69,9 @@ pub(super) fn train_struct(model: &CheckedModel, names: &Names) -> TokenStream {
                     ::core::result::Result::Ok(::hrf_runtime::__private::boxed_from_f32s::<#folded>(&arena)?)
                 }
 
-                /// Saves parameters and buffers as a safetensors checkpoint (layout names, spec
-                /// name, hash and dims as metadata; atomic write).
+                /// Saves parameters, buffers and (for exact resume) the optimizer state as a
+                /// safetensors checkpoint: layout names, spec name, hash and dims as metadata;
+                /// atomic write.
                 ///
                 /// # Errors
                 ///
@@ -77,19 +79,26 @@ pub(super) fn train_struct(model: &CheckedModel, names: &Names) -> TokenStream {
                 pub fn save(
                     &self,
                     path: impl ::core::convert::AsRef<::hrf_runtime::__private::Path>,
+                    optimizer: ::core::option::Option<&::hrf_runtime::__private::Optimizer>,
                 ) -> ::core::result::Result<(), ::hrf_runtime::__private::TrainError> {
-                    ::hrf_runtime::__private::save_checkpoint(&self.0, path.as_ref())
+                    self.0.save(path.as_ref(), optimizer)
                 }
 
-                /// Loads a checkpoint written by [`Self::save`].
+                /// Loads a checkpoint written by [`Self::save`]; also returns the optimizer
+                /// state it holds, if any (for `Optimizer::from_state`).
                 ///
                 /// # Errors
                 ///
                 /// I/O errors, or a checkpoint of another spec (the message names both).
                 pub fn load(
                     path: impl ::core::convert::AsRef<::hrf_runtime::__private::Path>,
-                ) -> ::core::result::Result<Self, ::hrf_runtime::__private::TrainError> {
-                    ::hrf_runtime::__private::load_checkpoint(Self::PLAN, path.as_ref()).map(Self)
+                ) -> ::core::result::Result<
+                    (Self, ::core::option::Option<::hrf_runtime::__private::AdamWState>),
+                    ::hrf_runtime::__private::TrainError,
+                > {
+                    let mut engine = ::hrf_runtime::__private::TrainModel::try_new(Self::PLAN, 0)?;
+                    let optimizer = engine.load(path.as_ref())?;
+                    ::core::result::Result::Ok((Self(engine), optimizer))
                 }
             }
 

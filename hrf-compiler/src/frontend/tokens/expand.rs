@@ -1,7 +1,8 @@
-//! Stages 1–5 for `model!`: tokens → `Node` → `compile_node` → dims module or compile errors.
+//! Stages 1–5 for `model!`: tokens → `Node` → `compile_node` → `codegen::generate`, or compile
+//! errors.
 //!
-//! On error every diagnostic becomes a `compile_error!` at its token, next to a stub module, so
-//! one mistake in a spec gives one message.
+//! On error every diagnostic becomes a `compile_error!` at its token, next to a stub dims module
+//! (no model types), so one mistake in a spec gives one message.
 
 use proc_macro2::{Span as TokenSpan, TokenStream, TokenTree};
 use quote::quote;
@@ -25,7 +26,9 @@ pub fn expand_model(input: TokenStream) -> TokenStream {
     };
     let salvaged = DimsModule::salvage(&root);
     match crate::compile_node(root) {
-        Ok(model) => DimsModule::from_ir(&model.ir).to_tokens(),
+        // expands to: every item `codegen::generate` emits (dims module, plan, Folded, Scratch,
+        // Train), the same as build.rs writes for the YAML form of this spec.
+        Ok(model) => crate::codegen::generate(&model, &crate::codegen::CodegenOptions::default()),
         Err(diagnostics) => {
             let errors = diagnostics_to_error(&diagnostics).to_compile_error();
             let stub = salvaged.map(|m| m.to_tokens()).unwrap_or_default();
