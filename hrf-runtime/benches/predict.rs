@@ -3,7 +3,7 @@
 //! share of a forward spent in each kind of step.
 //!
 //! Run: `cargo bench -p hrf-runtime --features spec --bench predict` (optionally `-- RUNS`,
-//! default 200). Weights: `fold_model` of a seeded random training init. Reports median and p90
+//! default 200, and preset names to run only those, e.g. `-- 500 conformer_light`). Weights: `fold_model` of a seeded random training init. Reports median and p90
 //! over RUNS calls after a warm-up; targets (issue 4): conformer_light ≤ 1.0 ms,
 //! conv_transformer_light ≤ 0.55 ms.
 
@@ -57,7 +57,7 @@ fn random_train_arenas(plan: &ModelPlan) -> (Vec<f32>, Vec<f32>) {
     let mut buffers = filled(plan.train.buffers_len(), 9);
     for slot in plan.train.buffers {
         if slot.name.ends_with("std") || slot.name.ends_with("running_var") {
-            buffers[slot.range()].iter_mut().for_each(|v| *v = 1.0 + *v);
+            buffers[slot.range()].iter_mut().for_each(|v| *v += 1.0);
         }
     }
     (params, buffers)
@@ -73,12 +73,19 @@ fn main() {
         .find_map(|a| a.parse::<usize>().ok())
         .unwrap_or(DEFAULT_RUNS)
         .max(50);
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a.parse::<usize>().is_err() && !a.starts_with('-'))
+        .collect();
     println!("predict_folded, batch 1, {FRAMES} frames, 1 thread, {runs} runs (ms)");
     println!(
         "{:<28} {:>8} {:>8} {:>8} {:>10}",
         "preset", "median", "p90", "min", "GFLOP/s"
     );
     for name in PRESETS {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
         let Some(text) = hrf_compiler::presets::preset(name) else {
             eprintln!("unknown preset {name}");
             continue;

@@ -3,10 +3,10 @@
 
 use super::InputError;
 use super::frame_ops::{
-    add_positions, add_row_bias, bias_activation, correct_input_edges, depthwise_swish, glu_rows,
+    add_positions, bias_activation, correct_input_edges, depthwise_swish, glu_rows,
     layer_norm_in_place, normalize_into, softmax_columns,
 };
-use super::gemm::{GemmDims, gemm, padded};
+use super::gemm::{GemmDims, gemm, gemm_with, padded};
 use super::scratch::{ScratchBuffers, ScratchLayout, conv_out_len};
 use crate::kernels::activation::Activation;
 use crate::kernels::merge::merged_len;
@@ -200,17 +200,18 @@ struct Run<'w, 's> {
     raw: Option<&'w [f32]>,
 }
 
-/// `y = W·x'` for a linear `W: (out, inp)` on channel-major `x': (inp, tp)` → `(out, tp)`,
-/// `y = α·W·x' + β·y`.
+/// A linear `W: (out, inp)` on channel-major `x': (inp, tp)` → `y: (out, tp)`:
+/// `y ← α·(W·x' + b) + β·y`, then `φ` (ReLU/Swish) fused into the GEMM's stores.
+#[allow(clippy::too_many_arguments)]
 fn linear_cm(
     y: &mut [f32],
     w: &[f32],
     x: &[f32],
-    out: usize,
-    inp: usize,
-    tp: usize,
+    (out, inp, tp): (usize, usize, usize),
     alpha: f32,
     beta: f32,
+    bias: Option<&[f32]>,
+    act: Option<Activation>,
 ) {
     let dims = GemmDims {
         m: out,
@@ -221,7 +222,7 @@ fn linear_cm(
         ldb: tp,
         ldc: tp,
     };
-    gemm(y, w, x, dims, alpha, beta);
+    gemm_with(y, w, x, dims, alpha, beta, bias, act);
 }
 
 impl Run<'_, '_> {
@@ -291,8 +292,7 @@ impl Run<'_, '_> {
                     // The merge's LayerNorm: γ/β are folded into `proj`.
                     layer_norm_in_place(pooled, out_tp, None, self.bufs.row);
                     let y = &mut self.bufs.act_a[..d_out * out_tp];
-                    add_row_bias(y, out_tp, b, 1.0, true);
-                    linear_cm(y, w, pooled, d_out, d_in, out_tp, 1.0, 1.0);
+                    linear_cm(y, w, pooled, (d_out, d_in, out_tp), 1.0, 0.0, Some(b), None);
                     (self.len, self.width) = (out_len, d_out);
                 }
                 PlanOp::FinalNorm { width, .. } => {
@@ -392,7 +392,7 @@ impl Run<'_, '_> {
             }
         }
         let out = &mut self.bufs.act_b[..co * tp];
-        linear_cm(out, weight, cols, co, ci * k, tp, 1.0, 0.0);
+        linear_cm(out, weight, cols, (co, ci * k, tp), 1.0, 0.0, None, None);
         if let Some(e) = edge_bias {
             correct_input_edges(out, tp, out_len, e, len, k, s, p);
         }
@@ -421,10 +421,14 @@ impl Run<'_, '_> {
                     let w2 = self.params.take(name, "w2.weight", d * h)?;
                     let b2 = self.params.take(name, "w2.bias", d)?;
                     let hidden = &mut bufs.hidden[..h * tp];
-                    linear_cm(hidden, w1, normed, h, d, tp, 1.0, 0.0);
-                    bias_activation(hidden, tp, b1, f.act, bufs.row);
-                    add_row_bias(x, tp, b2, s, false);
-                    linear_cm(x, w2, hidden, d, h, tp, s, 1.0);
+                    if f.act == Activation::Gelu {
+                        linear_cm(hidden, w1, normed, (h, d, tp), 1.0, 0.0, None, None);
+                        bias_activation(hidden, tp, b1, f.act, bufs.row);
+                    } else {
+                        let act = Some(f.act);
+                        linear_cm(hidden, w1, normed, (h, d, tp), 1.0, 0.0, Some(b1), act);
+                    }
+                    linear_cm(x, w2, hidden, (d, h, tp), s, 1.0, Some(b2), None);
                 }
                 SublayerKindPlan::Attention(a) => {
                     let wqkv = self.params.take(name, "qkv.weight", 3 * d * d)?;
@@ -433,8 +437,16 @@ impl Run<'_, '_> {
                     let bp = self.params.take(name, "proj.bias", d)?;
                     // (3·d, tp) — q (pre-scaled by 1/√dₕ), k, v channel rows.
                     let qkv = &mut bufs.hidden[..3 * d * tp];
-                    add_row_bias(qkv, tp, bqkv, 1.0, true);
-                    linear_cm(qkv, wqkv, normed, 3 * d, d, tp, 1.0, 1.0);
+                    linear_cm(
+                        qkv,
+                        wqkv,
+                        normed,
+                        (3 * d, d, tp),
+                        1.0,
+                        0.0,
+                        Some(bqkv),
+                        None,
+                    );
                     let dh = a.head_dim;
                     let context = &mut bufs.context[..d * tp];
                     let probs = &mut bufs.probs[..len * tp];
@@ -471,8 +483,7 @@ impl Run<'_, '_> {
                             0.0,
                         );
                     }
-                    add_row_bias(x, tp, bp, s, false);
-                    linear_cm(x, wp, context, d, d, tp, s, 1.0);
+                    linear_cm(x, wp, context, (d, d, tp), s, 1.0, Some(bp), None);
                 }
                 SublayerKindPlan::ConvModule { width, kernel } => {
                     let (w, k) = (*width, *kernel);
@@ -483,15 +494,22 @@ impl Run<'_, '_> {
                     let pw2_w = self.params.take(name, "pw2.weight", d * w)?;
                     let pw2_b = self.params.take(name, "pw2.bias", d)?;
                     let pw1 = &mut bufs.hidden[..2 * w * tp];
-                    add_row_bias(pw1, tp, pw1_b, 1.0, true);
-                    linear_cm(pw1, pw1_w, normed, 2 * w, d, tp, 1.0, 1.0);
+                    linear_cm(
+                        pw1,
+                        pw1_w,
+                        normed,
+                        (2 * w, d, tp),
+                        1.0,
+                        0.0,
+                        Some(pw1_b),
+                        None,
+                    );
                     let gated = &mut bufs.context[..w * tp];
                     glu_rows(gated, pw1);
                     // Depthwise conv (BatchNorm folded in), "same" padding k/2, then Swish.
                     let dw = &mut bufs.norm[..w * tp];
                     depthwise_swish(dw, gated, tp, len, dw_w, dw_b);
-                    add_row_bias(x, tp, pw2_b, s, false);
-                    linear_cm(x, pw2_w, dw, d, w, tp, s, 1.0);
+                    linear_cm(x, pw2_w, dw, (d, w, tp), s, 1.0, Some(pw2_b), None);
                 }
             }
         }

@@ -126,17 +126,6 @@ fn bias_activation_body(y: &mut [f32], tp: usize, bias: &[f32], act: Activation,
     }
 }
 
-/// `y[c] += s·b_c` per channel row (before a residual GEMM with `β = 1`), or `y[c] = b_c`.
-pub(crate) fn add_row_bias(y: &mut [f32], tp: usize, bias: &[f32], scale: f32, overwrite: bool) {
-    for (row, &b) in y.chunks_exact_mut(tp).zip(bias) {
-        if overwrite {
-            row.fill(scale * b);
-        } else {
-            row.iter_mut().for_each(|v| *v += scale * b);
-        }
-    }
-}
-
 /// GLU: `out[c] = a[c]·σ(g[c])` with `pw1 = [a (w rows) | g (w rows)]`. Shapes: `out: (w, tp)`,
 /// `pw1: (2w, tp)`.
 pub(crate) fn glu_rows(out: &mut [f32], pw1: &[f32]) {

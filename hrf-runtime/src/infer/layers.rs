@@ -187,6 +187,7 @@ mod tests {
     use super::*;
 
     #[repr(C)]
+    #[derive(Debug)]
     struct Tiny {
         conv: InputConv1d<2, 3, 2>,
         dw: DepthwiseConv1d<3, 2>,
