@@ -260,6 +260,7 @@ mod tests {
     use crate::kernels::linear::{LinearDims, linear_backward as kernel_backward};
     use crate::testing::Rng;
     use std::vec;
+    use std::vec::Vec;
 
     /// Batched strided linear equals the kernel on contiguous copies (f64, exact up to GEMM
     /// rounding), for several row blocks and both weight-gradient splits (by rows and columns).
@@ -355,5 +356,58 @@ mod tests {
                 "{rows}×{in_dim}→{out_dim}: {a} vs {b}"
             );
         }
+    }
+
+    /// Several row and weight blocks, run on 1 and 3 threads: bit-identical outputs and
+    /// gradients (every element is produced by one task, in a fixed order).
+    #[test]
+    fn batched_linear_is_bit_identical_across_thread_counts() {
+        let (rows, in_dim, out_dim) = (700, 150, 130);
+        let mut rng = Rng::new(9);
+        let x: Vec<f32> = rng
+            .vec(rows * in_dim, 1.0)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let w: Vec<f32> = rng
+            .vec(out_dim * in_dim, 1.0)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let dy: Vec<f32> = rng
+            .vec(rows * out_dim, 1.0)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let run = |threads: usize| {
+            let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(p) => p,
+                Err(e) => panic!("{e}"),
+            };
+            pool.install(|| {
+                let mut y = vec![0.0f32; rows * out_dim];
+                linear_forward(
+                    ColsMut::all(&mut y, out_dim),
+                    Cols::all(&x, in_dim),
+                    &w,
+                    None,
+                );
+                let (mut dx, mut dw, mut db) = (
+                    vec![0.0f32; x.len()],
+                    vec![0.0f32; w.len()],
+                    vec![0.0f32; out_dim],
+                );
+                linear_backward(
+                    Some(ColsMut::all(&mut dx, in_dim)),
+                    &mut dw,
+                    Some(&mut db),
+                    Cols::all(&dy, out_dim),
+                    Cols::all(&x, in_dim),
+                    &w,
+                );
+                [y, dx, dw, db].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+            })
+        };
+        assert!(run(1) == run(3));
     }
 }
