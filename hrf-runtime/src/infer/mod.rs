@@ -15,12 +15,17 @@
 //!   and the classifier (a final norm, or the last block's closing norm) only normalises;
 //! - mean pooling over the frames, the classifier.
 //!
-//! One utterance of `n` frames is processed at its own length (no padding), and every buffer
-//! lives in the caller's scratch ([`scratch_len`] `f32`s), so a call performs no allocation.
+//! One utterance is processed at its own length. Activations are channel-major, `(channels, tp)`
+//! with the time axis padded to a multiple of 16 (`tp`), so every linear is `W·X` with the
+//! weight exactly as stored, run by the packing-free, allocation-free GEMM of [`gemm`] (AVX-512 /
+//! AVX2+FMA detected at run time with `std`, from target features without; a portable path
+//! otherwise) with bias and ReLU/Swish fused into its stores; attention computes `Sᵀ = KᵀQ` per
+//! head and a column softmax, so no transpose is ever materialised. Every buffer lives in the
+//! caller's scratch ([`scratch_len`] `f32`s), so a call performs no allocation.
 
 mod executor;
 mod frame_ops;
-mod gemm;
+pub(crate) mod gemm;
 pub mod layers;
 mod scratch;
 #[cfg(feature = "std")]
