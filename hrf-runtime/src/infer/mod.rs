@@ -17,9 +17,9 @@
 //!
 //! One utterance is processed at its own length. Activations are channel-major, `(channels, tp)`
 //! with the time axis padded to a multiple of 16 (`tp`), so every linear is `W·X` with the
-//! weight exactly as stored, run by the packing-free, allocation-free GEMM of `infer::gemm` (AVX-512 /
-//! AVX2+FMA detected at run time with `std`, from target features without; a portable path
-//! otherwise) with bias and ReLU/Swish fused into its stores; attention computes `Sᵀ = KᵀQ` per
+//! weight exactly as stored, run by the packing-free, allocation-free GEMM of `infer::gemm`
+//! (AVX-512 / AVX2+FMA detected at run time with `std`, from target features without; a
+//! portable path otherwise) with bias and ReLU/Swish fused into its stores; attention computes `Sᵀ = KᵀQ` per
 //! head and a column softmax, so no transpose is ever materialised. Every buffer lives in the
 //! caller's scratch ([`scratch_len`] `f32`s), so a call performs no allocation.
 
