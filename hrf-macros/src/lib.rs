@@ -10,7 +10,7 @@ use proc_macro::TokenStream;
 /// `hrf_runtime::model!`:
 ///
 /// ```
-/// hrf_macros::model! {
+/// hrf_runtime::model! {
 ///     name: ConformerLightHrf,
 ///     input: { features: 64, max_frames: 600 },
 ///     dims: { d: 64, heads: 4, ffn: 4 * d },
@@ -26,11 +26,18 @@ use proc_macro::TokenStream;
 ///
 /// assert_eq!(conformer_light_hrf::FFN, 256);
 /// assert_eq!(conformer_light_hrf::CLASSES, ["neutral", "angry", "happy", "sad"]);
+/// assert_eq!(CONFORMER_LIGHT_HRF_PLAN.name, "ConformerLightHrf");
+/// // HRF is folded away in the deployed type: W1 is d → ffn again.
+/// let _: fn(&ConformerLightHrfFolded) -> &hrf_runtime::infer::Linear<64, 256> =
+///     |m| &m.encoder_0_ffn1_w1;
 /// ```
 ///
-/// expands to `pub mod conformer_light_hrf { pub const D: usize = 64; … pub const CLASSES:
-/// [&str; 4] = [...]; }`. Every mistake in the spec is a compile error at the token that
-/// caused it.
+/// expands to what `hrf_compiler::codegen::generate` emits (the same items build.rs writes for
+/// a YAML spec): `pub mod conformer_light_hrf { pub const D: usize = 64; … pub const CLASSES:
+/// [&str; 4] = [...]; }`, `pub const CONFORMER_LIGHT_HRF_PLAN: ModelPlan`,
+/// `ConformerLightHrfFolded` (`#[repr(C)]`, one field per folded layer, `predict`),
+/// `ConformerLightHrfScratch`, and, when hrf-runtime has `std`, `ConformerLightHrfTrain`.
+/// Every mistake in the spec is a compile error at the token that caused it.
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
     hrf_compiler::frontend::tokens::expand_model(input.into()).into()
