@@ -28,6 +28,7 @@ mod frame_ops;
 pub(crate) mod gemm;
 pub mod layers;
 mod scratch;
+mod slots;
 #[cfg(feature = "std")]
 pub mod weights_file;
 
