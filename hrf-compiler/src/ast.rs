@@ -52,6 +52,9 @@ pub struct SpecAst {
     pub input: InputAst,
     /// `dims:` in source order: (name, name's span, definition).
     pub dims: Vec<(Spanned<String>, DimExpr)>,
+    /// `dims:` was written but could not be read (not a map, or its key misspelt): that error
+    /// is already reported, so names that would have been defined there are not reported again.
+    pub dims_unreadable: bool,
     pub frontend: FrontendAst,
     pub encoder: Vec<EncoderItemAst>,
     /// Span of the `encoder:` key, for errors about the whole stack.

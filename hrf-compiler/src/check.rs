@@ -12,6 +12,8 @@ pub const MAX_DIM: i64 = 1 << 24;
 /// Most blocks one `repeat` may ask for, and most subsampling conv layers.
 pub const MAX_REPEAT: usize = 256;
 pub const MAX_SUBSAMPLE_LAYERS: usize = 8;
+/// Most linear layers one HRF chain may hold (design.md §1 uses 1).
+pub const MAX_HRF_DEPTH: usize = 8;
 
 pub fn check(l: &Lowered) -> Result<ModelIr, Diagnostics> {
     let mut diags = Diagnostics::new();
@@ -49,6 +51,19 @@ pub fn check(l: &Lowered) -> Result<ModelIr, Diagnostics> {
                 .error(&s.span, "the subsampling factor stride^layers is too large");
         }
         if let (Some(mf), Some(f)) = (max_frames, factor)
+            && mf < f
+        {
+            c.diags
+                .error(
+                    &l.max_frames.span,
+                    format!(
+                        "max_frames = {mf} is shorter than the subsampling factor {f}: no frame would be left"
+                    ),
+                )
+                .help(format!(
+                    "the frontend divides frames by {f} (stride^layers); max_frames must be a multiple of {f}: try max_frames = {f}"
+                ));
+        } else if let (Some(mf), Some(f)) = (max_frames, factor)
             && mf % f != 0
         {
             let down = mf / f * f;
@@ -331,8 +346,20 @@ impl Checker<'_> {
         }
         let hrf = g.hrf.as_ref().and_then(|h| {
             let expand = self.at_least_one(&h.expand, "expand");
-            let depth = self.at_least_one(&h.depth, "depth");
+            let depth = self
+                .at_least_one(&h.depth, "depth")
+                .and_then(|d| self.at_most(d, MAX_HRF_DEPTH, &h.depth, "depth"));
             let (e, d, w) = (expand?, depth?, width?);
+            // The HRF layer is m = expand · d wide: the same size limit as any dim.
+            if e.checked_mul(w).is_none_or(|m| m as i64 > MAX_DIM) {
+                self.diags
+                    .error(
+                        &h.expand.span,
+                        format!("hrf expand = {e} makes the HRF layer {e} · {w} units wide, more than {MAX_DIM}"),
+                    )
+                    .help("expand is the ratio m / d of the HRF layer; 4 is the usual choice");
+                return None;
+            }
             Some(HrfIr {
                 expand: e,
                 depth: d,

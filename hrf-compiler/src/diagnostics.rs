@@ -156,8 +156,9 @@ fn render_one(out: &mut String, d: &Diagnostic, path: &str, source: &str) {
 impl Span {
     /// The span of bytes `start..start + len` inside `scalar`'s text, when `self` is that
     /// scalar's span. For YAML, offsets within a single-line scalar map one-to-one to columns;
-    /// for `model!` input the token covering `start` is taken from `scalar.pieces`. Falls back to
-    /// the whole scalar when the text spans lines or has no pieces.
+    /// for `model!` input the tokens covering the first and the last byte are taken from
+    /// `scalar.pieces`. Falls back to the whole scalar when the text spans lines or has no
+    /// pieces.
     pub fn within(&self, scalar: &Scalar, start: usize, len: usize) -> Span {
         match self {
             Span::Text {
@@ -174,13 +175,22 @@ impl Span {
                     col: col + prefix.chars().count(),
                 }
             }
-            Span::Tokens { .. } => match scalar.pieces.iter().rev().find(|(at, _)| *at <= start) {
-                Some((_, token)) => Span::Tokens {
-                    first: *token,
-                    last: *token,
-                },
-                None => self.clone(),
-            },
+            Span::Tokens { .. } => {
+                // The token holding byte `start` and the one holding the range's last byte
+                // (`start + len - 1`): `d / 3` inside `4 * (d / 3)` spans `d` to `3`.
+                let token_at = |byte: usize| {
+                    scalar
+                        .pieces
+                        .iter()
+                        .rev()
+                        .find(|(at, _)| *at <= byte)
+                        .map(|(_, token)| *token)
+                };
+                match (token_at(start), token_at(start + len.max(1) - 1)) {
+                    (Some(first), Some(last)) => Span::Tokens { first, last },
+                    _ => self.clone(),
+                }
+            }
             Span::Synthetic => Span::Synthetic,
         }
     }
@@ -188,5 +198,47 @@ impl Span {
     /// `true` for spans that point at real source.
     pub fn is_real(&self) -> bool {
         !matches!(self, Span::Synthetic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::frontend::tokens::parse_model_tokens;
+    use crate::node::{NodeKind, Span};
+
+    /// (line, 0-based column) where each end of a token span starts.
+    fn token_ends(span: &Span) -> ((usize, usize), (usize, usize)) {
+        match span {
+            Span::Tokens { first, last } => (
+                (first.start().line, first.start().column),
+                (last.start().line, last.start().column),
+            ),
+            other => panic!("expected a token span, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn within_a_model_macro_expression_spans_from_first_to_last_token() {
+        let tokens = "ffn: 2 * (d / 3)".parse().expect("lexes");
+        let root = parse_model_tokens(tokens).expect("parses");
+        let NodeKind::Map(entries) = &root.kind else {
+            panic!("expected a map")
+        };
+        let value = &entries[0].1;
+        let NodeKind::Scalar(scalar) = &value.kind else {
+            panic!("expected a scalar")
+        };
+        let start = scalar.text.find("d / 3").expect("sub-expression");
+        // `d / 3` covers columns 10 (`d`) to 14 (`3`) of the source line.
+        let inner = value.span.within(scalar, start, "d / 3".len());
+        assert_eq!(token_ends(&inner), ((1, 10), (1, 14)));
+        // A one-byte range is one token.
+        assert_eq!(
+            token_ends(&value.span.within(scalar, start, 1)),
+            ((1, 10), (1, 10))
+        );
+        // The whole scalar: `2` to `)`.
+        let whole = value.span.within(scalar, 0, scalar.text.len());
+        assert_eq!(token_ends(&whole), ((1, 5), (1, 15)));
     }
 }

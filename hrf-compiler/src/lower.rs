@@ -195,6 +195,7 @@ pub fn lower(ast: &SpecAst) -> (Lowered, Diagnostics) {
 
     let mut ev = Evaluator {
         env: &env,
+        undefined_is_reported: ast.dims_unreadable,
         diags: &mut diags,
     };
     let features = ev.eval(&ast.input.features);
@@ -273,6 +274,9 @@ pub fn lower(ast: &SpecAst) -> (Lowered, Diagnostics) {
 
 struct Evaluator<'e> {
     env: &'e HashMap<&'e str, Option<i64>>,
+    /// `dims:` could not be read and that is already reported: an unknown name is a
+    /// consequence (it was probably defined there), so it fails silently.
+    undefined_is_reported: bool,
     diags: &'e mut Diagnostics,
 }
 
@@ -284,10 +288,11 @@ impl Evaluator<'_> {
                 span: d.span.clone(),
             };
         };
-        let env = self.env;
+        let (env, silent) = (self.env, self.undefined_is_reported);
         let result = expr::eval(e, &mut |_, name| match env.get(name) {
             Some(Some(v)) => Lookup::Value(*v),
             Some(None) => Lookup::Failed,
+            None if silent => Lookup::Failed,
             None => Lookup::Undefined,
         });
         match result {

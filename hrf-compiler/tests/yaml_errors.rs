@@ -2,59 +2,8 @@
 
 use hrf_compiler::compile_yaml;
 
-const BASE: &str = r#"name: Tiny
-input: { features: 64, max_frames: 600 }
-dims: { d: 64, heads: 4, ffn: 4 * d }
-frontend:
-  conv_subsample: { layers: 2, channels: d, kernel: 3, stride: 2 }
-encoder:
-  - repeat: 2
-    block: conformer
-    attention: { heads: heads }
-    ffn: { hidden: ffn, act: swish }
-    conv: { kernel: 15 }
-classes: [neutral, angry, happy, sad]
-"#;
-
-const SPEECHFORMER: &str = r#"name: TinySf
-input: { features: 64, max_frames: 600 }
-dims: { d: 64, heads: 4, ffn: 4 * d }
-frontend:
-  conv_subsample: { channels: d }
-encoder:
-  - block: speechformer
-    attention: { heads: heads, window: 5 }
-    ffn: { hidden: ffn }
-  - merge: { factor: 2 }
-  - block: speechformer
-    attention: { heads: heads }
-    ffn: { hidden: ffn }
-classes: [neutral, angry, happy, sad]
-"#;
-
-/// Compiles `text` as `specs/bad.yaml` and returns the rendered diagnostics.
-fn rendered(text: &str) -> String {
-    match compile_yaml("specs/bad.yaml", text) {
-        Ok(model) => panic!("expected errors, but {} compiled", model.ir.name),
-        Err(diags) => diags.render("specs/bad.yaml", text),
-    }
-}
-
-/// `base` with the single occurrence of `from` replaced by `to`.
-fn edit(base: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        base.matches(from).count(),
-        1,
-        "`{from}` must occur exactly once"
-    );
-    base.replacen(from, to, 1)
-}
-
-/// Compares with the expected text written after a leading newline.
-fn assert_rendered(text: &str, expected: &str) {
-    let expected = expected.strip_prefix('\n').unwrap_or(expected);
-    assert_eq!(rendered(text), expected);
-}
+mod yaml_errors_common;
+use yaml_errors_common::{BASE, SPEECHFORMER, assert_rendered, edit};
 
 #[test]
 fn the_base_specs_compile() {
@@ -718,7 +667,7 @@ error: `encoder` has no blocks
   |
 6 | encoder: []
   |          ^^ `encoder` has no blocks
-  = help: add at least one `- block: …` item
+  = help: add a block group, e.g. `{ block: conformer, attention: { heads: 4 }, ffn: { hidden: 256 } }`
 "#,
     );
 }
@@ -829,12 +778,12 @@ fn decimal_dim() {
     assert_rendered(
         &edit(BASE, "d: 64,", "d: 64.0,"),
         r#"
-error: unexpected `.` in dim expression `64.0`
---> specs/bad.yaml:3:14
+error: `d` must be a whole number, found `64.0`
+--> specs/bad.yaml:3:12
   |
 3 | dims: { d: 64.0, heads: 4, ffn: 4 * d }
-  |              ^ unexpected `.` in dim expression `64.0`
-  = help: a dim expression uses integers, dim names, + - * / and parentheses, e.g. `4 * d`
+  |            ^^^^ `d` must be a whole number, found `64.0`
+  = help: sizes are whole numbers: write `d: 64`
 "#,
     );
 }
@@ -849,7 +798,7 @@ error: `hrf` must be a map of fields, found `4`
    |
 10 |     ffn: { hidden: ffn, act: swish, hrf: 4 }
    |                                          ^ `hrf` must be a map of fields, found `4`
-   = help: write `hrf: { expand: … }`
+   = help: write `hrf: true` for the defaults, or e.g. `hrf: { expand: 4 }`
 "#,
     );
 }

@@ -40,15 +40,20 @@ impl<'a> Fields<'a> {
             NodeKind::Map(entries) => entries,
             NodeKind::Null => &[],
             _ => {
+                let help = if what == "hrf" {
+                    "write `hrf: true` for the defaults, or e.g. `hrf: { expand: 4 }`".to_string()
+                } else {
+                    format!(
+                        "write `{what}: {{ {}: … }}`",
+                        allowed.first().copied().unwrap_or("…")
+                    )
+                };
                 diags
                     .error(
                         &node.span,
                         format!("`{what}` must be a map of fields, found {}", describe(node)),
                     )
-                    .help(format!(
-                        "write `{what}: {{ {}: … }}`",
-                        allowed.first().copied().unwrap_or("…")
-                    ));
+                    .help(help);
                 return None;
             }
         };
@@ -72,6 +77,19 @@ impl<'a> Fields<'a> {
         })
     }
 
+    /// `true` when an unknown key of this map was already reported as standing for `name`:
+    /// a misspelling (`dim:` for `dims:`), a common other name (`activation:` for `act:`), or
+    /// a field written one level too high (`heads:` beside `block:` for `attention:`). Errors
+    /// that follow from `name` being absent are then left out.
+    pub(crate) fn misspells(&self, name: &str) -> bool {
+        self.entries.iter().any(|(k, _)| {
+            !self.allowed.contains(&k.name.as_str())
+                && (closest(&k.name, self.allowed) == Some(name)
+                    || alias(&k.name, self.allowed) == Some(name)
+                    || home(&k.name) == Some(name))
+        })
+    }
+
     /// The first entry named `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&'a (Key, Node)> {
         self.entries.iter().find(|(k, _)| k.name == name)
@@ -85,13 +103,7 @@ impl<'a> Fields<'a> {
     ) -> Option<&'a (Key, Node)> {
         // A misspelt key already got "did you mean `name`?": one mistake, one error.
         let found = self.get(name);
-        // Likewise when the map's fields were written one level too high (`heads:` beside
-        // `block:` instead of inside `attention:`): that key's error says where it belongs.
-        let misspelt = self.entries.iter().any(|(k, _)| {
-            !self.allowed.contains(&k.name.as_str())
-                && (closest(&k.name, self.allowed) == Some(name) || home(&k.name) == Some(name))
-        });
-        if found.is_none() && !misspelt {
+        if found.is_none() && !self.misspells(name) {
             diags
                 .error(
                     &self.owner,
@@ -122,6 +134,32 @@ fn home(field: &str) -> Option<&'static str> {
     HOMES.iter().find(|(f, _)| *f == field).map(|(_, h)| *h)
 }
 
+/// Names other toolkits use for our fields (too far from ours for edit distance to catch).
+const ALIASES: &[(&str, &str)] = &[
+    ("activation", "act"),
+    ("num_heads", "heads"),
+    ("n_heads", "heads"),
+    ("attention_heads", "heads"),
+    ("kernel_size", "kernel"),
+    ("dimensions", "dims"),
+    ("hidden_dim", "hidden"),
+    ("hidden_size", "hidden"),
+    ("labels", "classes"),
+    ("blocks", "encoder"),
+    ("type", "block"),
+    ("kind", "block"),
+    ("num_layers", "repeat"),
+    ("pooling", "pool"),
+];
+
+/// Our field for a common other name of it, when that field belongs in this map.
+fn alias(name: &str, allowed: &[&str]) -> Option<&'static str> {
+    ALIASES
+        .iter()
+        .find(|(other, ours)| *other == name.to_lowercase() && allowed.contains(ours))
+        .map(|(_, ours)| *ours)
+}
+
 fn unknown_field(name: &str, span: &Span, what: &str, allowed: &[&str], diags: &mut Diagnostics) {
     if let Some(h) = home(name)
         && h != what
@@ -134,6 +172,15 @@ fn unknown_field(name: &str, span: &Span, what: &str, allowed: &[&str], diags: &
             .help(format!("write `{h}: {{ {name}: … }}`"));
         return;
     }
+    if name == "positions" && what == "conv_subsample" {
+        diags
+            .error(
+                span,
+                "`positions` belongs in `frontend:`, beside `conv_subsample:`, not inside it",
+            )
+            .help("write `frontend: { conv_subsample: { … }, positions: none }`");
+        return;
+    }
     if name == "hrf" {
         diags
             .error(span, format!("`hrf` is not allowed in `{what}`: HRF expands FFNs only"))
@@ -141,7 +188,7 @@ fn unknown_field(name: &str, span: &Span, what: &str, allowed: &[&str], diags: &
         return;
     }
     let message = format!("unknown field `{name}` in `{what}`");
-    match closest(name, allowed) {
+    match closest(name, allowed).or_else(|| alias(name, allowed)) {
         Some(best) => diags
             .error(span, message)
             .help(format!("did you mean `{best}`?")),
@@ -155,6 +202,30 @@ fn unknown_field(name: &str, span: &Span, what: &str, allowed: &[&str], diags: &
 pub(crate) fn dim(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<DimExpr> {
     let (key, node) = entry;
     match &node.kind {
+        NodeKind::Scalar(s) if is_decimal(&s.text) => {
+            let whole = s
+                .text
+                .trim()
+                .parse::<f64>()
+                .map_or(1, |v| v.round().max(1.0) as i64);
+            diags
+                .error(
+                    &node.span,
+                    format!("`{}` must be a whole number, found `{}`", key.name, s.text.trim()),
+                )
+                .help(if key.name == "expand" {
+                    "HRF expand is the whole ratio m / d (at least 1): try `expand: 1` or `expand: 2`"
+                        .to_string()
+                } else {
+                    format!("sizes are whole numbers: write `{}: {whole}`", key.name)
+                });
+            // Kept without a value (like a syntax error), so uses of this dim stay silent.
+            Some(DimExpr {
+                expr: None,
+                scalar: s.clone(),
+                span: node.span.clone(),
+            })
+        }
         NodeKind::Scalar(s) => {
             let parsed = match expr::parse(&s.text) {
                 Ok(e) => Some(e),
@@ -197,8 +268,22 @@ pub(crate) fn dim(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<DimExp
     }
 }
 
-/// A plain text field (a name).
-pub(crate) fn text(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Spanned<String>> {
+/// A number written with a decimal point (`0.5`, `64.0`, `-1.5`), where a whole number is due.
+fn is_decimal(text: &str) -> bool {
+    let t = text.trim();
+    t.contains('.')
+        && t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+        && t.parse::<f64>().is_ok()
+}
+
+/// A plain text field (a name); `example` is a valid value for the help line.
+pub(crate) fn text(
+    entry: &(Key, Node),
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<String>> {
     let (key, node) = entry;
     match &node.kind {
         NodeKind::Scalar(s) => Some(Spanned {
@@ -211,10 +296,12 @@ pub(crate) fn text(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Spann
             } else {
                 &key.span
             };
-            diags.error(
-                at,
-                format!("`{}` must be a name, found {}", key.name, describe(node)),
-            );
+            diags
+                .error(
+                    at,
+                    format!("`{}` must be a name, found {}", key.name, describe(node)),
+                )
+                .help(format!("write `{}: {example}`", key.name));
             None
         }
     }
@@ -227,7 +314,7 @@ pub(crate) fn word<T: Copy>(
     choices: &[(&str, T)],
     diags: &mut Diagnostics,
 ) -> Option<Spanned<T>> {
-    let s = text(entry, diags)?;
+    let s = text(entry, choices.first().map_or("…", |(w, _)| *w), diags)?;
     if let Some((_, v)) = choices.iter().find(|(w, _)| *w == s.value) {
         return Some(Spanned {
             value: *v,

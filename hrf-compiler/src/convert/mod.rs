@@ -6,6 +6,7 @@ mod fields;
 use crate::ast::*;
 use crate::diagnostics::Diagnostics;
 use crate::node::{Key, Node, NodeKind, Span};
+use crate::suggest::closest;
 use fields::{Fields, boolean, describe, dim, probability, text, word};
 
 const TOP: &[&str] = &[
@@ -70,14 +71,30 @@ fn convert_spec(root: &Node, diags: &mut Diagnostics) -> Option<SpecAst> {
             .help("start with `name: MyModel`, then `input`, `encoder` and `classes`");
         return None;
     }
+    if !matches!(root.kind, NodeKind::Map(_)) {
+        diags
+            .error(
+                &root.span,
+                format!("a spec must be a map of fields, found {}", describe(root)),
+            )
+            .help("start with `name: MyModel`, then `input`, `encoder` and `classes`");
+        return None;
+    }
     let f = Fields::open(root, "spec", &top_span, TOP, diags)?;
     let name = f
         .required("name", "MyModel", diags)
-        .and_then(|e| text(e, diags));
+        .and_then(|e| text(e, "MyModel", diags));
     let input = f
         .required("input", "{ features: 64, max_frames: 600 }", diags)
         .and_then(|e| input(e, diags));
-    let dims = f.get("dims").map(|e| dims(e, diags)).unwrap_or_default();
+    let dims_entry = f.get("dims");
+    let dims = dims_entry.map(|e| dims(e, diags)).unwrap_or_default();
+    // `dims` written as a list or a scalar, or under a misspelt key (`dim:`): one error says so,
+    // and every use of a dim it would have defined stays silent.
+    let dims_unreadable = match dims_entry {
+        Some((_, node)) => !matches!(node.kind, NodeKind::Map(_) | NodeKind::Null),
+        None => f.misspells("dims"),
+    };
     let frontend = match f.get("frontend") {
         Some(e) => frontend(e, diags),
         None => Some(FrontendAst {
@@ -97,6 +114,7 @@ fn convert_spec(root: &Node, diags: &mut Diagnostics) -> Option<SpecAst> {
         name: name?,
         input: input?,
         dims,
+        dims_unreadable,
         frontend: frontend?,
         encoder: encoder?,
         encoder_span: encoder_entry?.0.span.clone(),
@@ -131,7 +149,7 @@ fn dims(entry: &(Key, Node), diags: &mut Diagnostics) -> Vec<(Spanned<String>, D
                 .error(
                     &node.span,
                     format!(
-                        "`dims` must be a map of named dims, found {}",
+                        "`dims` must be a map of name: expression, found {}",
                         describe(node)
                     ),
                 )
@@ -234,21 +252,24 @@ fn encoder(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Vec<EncoderIt
                         describe(node)
                     ),
                 )
-                .help("write `encoder:` followed by `- { repeat: 4, block: conformer, … }` items");
+                .help("write `encoder: [ { block: conformer, … }, … ]`, one map per block group");
             return None;
         }
     };
     if items.is_empty() {
         diags
             .error(&node.span, "`encoder` has no blocks")
-            .help("add at least one `- block: …` item");
+            .help("add a block group, e.g. `{ block: conformer, attention: { heads: 4 }, ffn: { hidden: 256 } }`");
         return None;
     }
     let mut out = Vec::new();
     let mut ok = true;
     for item in items {
-        let is_merge =
-            matches!(&item.kind, NodeKind::Map(e) if e.iter().any(|(k, _)| k.name == "merge"));
+        // `merg:` is a misspelt merge item, not a block group missing `block`, `ffn`, ….
+        let is_merge = matches!(&item.kind, NodeKind::Map(e) if e.iter().any(|(k, _)| {
+            k.name == "merge"
+                || (!GROUP.contains(&k.name.as_str()) && closest(&k.name, &["merge"]).is_some())
+        }));
         let converted = if is_merge {
             merge(item, diags).map(|m| EncoderItemAst::Merge(Box::new(m)))
         } else {
@@ -286,6 +307,26 @@ fn merge(item: &Node, diags: &mut Diagnostics) -> Option<MergeAst> {
 
 fn group(item: &Node, diags: &mut Diagnostics) -> Option<BlockGroupAst> {
     let span = item_span(item);
+    if !matches!(item.kind, NodeKind::Map(_)) {
+        let is_kind =
+            matches!(&item.kind, NodeKind::Scalar(s) if BLOCKS.iter().any(|(b, _)| *b == s.text));
+        let kind = match &item.kind {
+            NodeKind::Scalar(s) if is_kind => s.text.as_str(),
+            _ => "conformer",
+        };
+        diags
+            .error(
+                &item.span,
+                format!(
+                    "an encoder item must be a map of fields, found {}",
+                    describe(item)
+                ),
+            )
+            .help(format!(
+                "write `{{ block: {kind}, attention: {{ heads: 4 }}, ffn: {{ hidden: 256 }} }}`"
+            ));
+        return None;
+    }
     let f = Fields::open(item, "encoder item", &span, GROUP, diags)?;
     let repeat = f.get("repeat").and_then(|e| dim(e, diags));
     let block = f
