@@ -8,6 +8,12 @@
 //! ops (attention, convs, merges) run per utterance in parallel with rayon. Parallel work is
 //! split at fixed boundaries and reductions run in a fixed order, so results are bit-identical
 //! run to run and for any rayon thread count.
+//!
+//! Where it sits: the compiler emits one `const PLAN: ModelPlan` per spec and a `<Name>Train`
+//! newtype over [`TrainModel`]; the CLI builds the same plan at run time from a YAML spec. Either
+//! way the engine only reads the plan: `plan.ops` says what runs, `plan.train` where every tensor
+//! lives (slot names are the checkpoint's tensor names). Folding and folded inference read
+//! `plan.folded` (`fold::fold_model`, `infer::predict_folded`).
 
 mod checkpoint;
 mod dense;
