@@ -56,7 +56,8 @@ pub(super) fn folded_struct(
         "Class logits (in the order of `{}::CLASSES`) for one utterance of `frames.len()` \
          log-Mel frames. Performs no heap allocation: every intermediate lives in `scratch`.\n\n \
          # Errors\n\n [`InputError`](::hrf_runtime::__private::InputError) for zero frames, more \
-         than `{}::MAX_FRAMES` frames, or a non-finite feature value.",
+         than `{}::MAX_FRAMES` frames, too few frames for the frontend convs, or a non-finite \
+         feature value.",
         ir.module, ir.module
     ));
     // expands to:

@@ -92,18 +92,18 @@ pub fn generate(model: &CheckedModel, opts: &CodegenOptions) -> TokenStream {
     let scratch = folded::scratch_struct(model, &names);
     let train = train::train_struct(model, &names);
     let embedded = folded::embedded_static(model, &names, opts);
-    // expands to: the dims module, `pub const CONFORMER_LIGHT_HRF_PLAN: ModelPlan = ModelPlan { … };`,
-    // the folded struct, the scratch struct, the training newtype and the optional static.
+    // expands to: the dims module, the folded struct, the scratch struct, the training newtype,
+    // the optional static, and `pub const CONFORMER_LIGHT_HRF_PLAN: ModelPlan = { … };`.
+    // The plan (long tables of plain data) goes last, so a reader meets the types first.
     quote! {
         #dims
-
-        #plan_doc
-        pub const #plan_ident: ::hrf_runtime::__private::ModelPlan = #plan;
-
         #folded
         #scratch
         #train
         #embedded
+
+        #plan_doc
+        pub const #plan_ident: ::hrf_runtime::__private::ModelPlan = #plan;
     }
 }
 
