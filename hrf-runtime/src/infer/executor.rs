@@ -354,12 +354,14 @@ impl Run<'_, '_> {
                     let w2 = self.params.take(name, "w2.weight", d * h)?;
                     let b2 = self.params.take(name, "w2.bias", d)?;
                     let hidden = &mut bufs.hidden[..h * tp];
-                    if f.act == Activation::Gelu {
-                        linear_cm(hidden, w1, normed, (h, d, tp), 1.0, 0.0, None, None);
-                        bias_activation(hidden, tp, b1, f.act, bufs.row);
-                    } else {
+                    if f.act == Activation::Relu {
                         let act = Some(f.act);
                         linear_cm(hidden, w1, normed, (h, d, tp), 1.0, 0.0, Some(b1), act);
+                    } else {
+                        // Swish / GELU as a separate row pass: measured faster than in the
+                        // GEMM's tile epilogue (conformer_light 0.97 vs 1.11 ms).
+                        linear_cm(hidden, w1, normed, (h, d, tp), 1.0, 0.0, None, None);
+                        bias_activation(hidden, tp, b1, f.act, bufs.row);
                     }
                     linear_cm(x, w2, hidden, (d, h, tp), s, 1.0, Some(b2), None);
                 }

@@ -168,14 +168,12 @@ unsafe fn driver<V: Lanes, const MR: usize, const NV: usize>(
     epi: Epilogue,
 ) {
     let wide = NV * V::LANES;
-    // Row blocks outside: a block of `A` (MR rows of a weight) stays in L1 while it sweeps all
-    // of `B` (one `(k, tp)` activation, L1/L2-resident), so each weight is read from memory once.
-    let mut i0 = 0;
-    while i0 < d.m {
-        let rows = (d.m - i0).min(MR);
-        let mut j0 = 0;
-        while j0 < d.n {
-            let vectors = ((d.n - j0) / V::LANES).min(NV);
+    let mut j0 = 0;
+    while j0 < d.n {
+        let vectors = ((d.n - j0) / V::LANES).min(NV);
+        let mut i0 = 0;
+        while i0 < d.m {
+            let rows = (d.m - i0).min(MR);
             // SAFETY: the tile lies inside the checked operand ranges.
             unsafe {
                 if vectors == NV {
@@ -184,9 +182,9 @@ unsafe fn driver<V: Lanes, const MR: usize, const NV: usize>(
                     tile_rows::<V, MR, 1>(rows, c, a, b, d, i0, j0, alpha, beta, epi);
                 }
             }
-            j0 += if vectors == NV { wide } else { V::LANES };
+            i0 += rows;
         }
-        i0 += rows;
+        j0 += if vectors == NV { wide } else { V::LANES };
     }
 }
 
@@ -234,23 +232,18 @@ unsafe fn tile<V: Lanes, const R: usize, const NV: usize>(
     // SAFETY (whole body): indices stay inside the ranges `gemm` checked.
     unsafe {
         let mut acc = [[V::zero(); NV]; R];
-        // One pointer per row of A; contiguous rows (every linear: csa = 1) are indexed by p so
-        // the loads use base + index addressing, strided ones (attention's Kᵀ) are stepped.
-        let mut arow: [*const f32; R] = core::array::from_fn(|r| a.add((i0 + r) * d.rsa));
-        let mut bp = b.add(j0);
+        let a0 = a.add(i0 * d.rsa);
         for p in 0..d.k {
+            let bp = b.add(p * d.ldb + j0);
             let bv: [V; NV] = core::array::from_fn(|v| V::load(bp.add(v * V::LANES)));
-            for (acc_r, ar) in acc.iter_mut().zip(arow.iter()) {
+            let ap = a0.add(p * d.csa);
+            for (r, acc_r) in acc.iter_mut().enumerate() {
                 // C(i0 + r, ·) += A(i0 + r, p) · B(p, ·)
-                let av = V::splat(if d.csa == 1 { *ar.add(p) } else { **ar });
+                let av = V::splat(*ap.add(r * d.rsa));
                 for v in 0..NV {
                     acc_r[v] = V::mul_add(av, bv[v], acc_r[v]);
                 }
             }
-            if d.csa != 1 {
-                arow.iter_mut().for_each(|ar| *ar = ar.add(d.csa));
-            }
-            bp = bp.add(d.ldb);
         }
         let (al, be) = (V::splat(alpha), V::splat(beta));
         for (r, acc_r) in acc.iter().enumerate() {
