@@ -63,6 +63,20 @@ fn resume_after_a_crash_reaches_bit_identical_weights_and_the_run_evaluates_fold
         );
     }
 
+    // Crashed before its first checkpoint (step 3 < 5): --resume starts it over, same result.
+    let mut early = train_args(spec, &data, "c", "3");
+    early.extend(["--crash-after-steps", "3"]);
+    assert_eq!(hrf(&s.0, &early).0, Some(137));
+    assert!(!s.path("c/state.safetensors").exists());
+    let mut resume = train_args(spec, &data, "c", "3");
+    resume.push("--resume");
+    let (code, out, err) = hrf(&s.0, &resume);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        std::fs::read(s.path("a/best.safetensors")).unwrap()
+            == std::fs::read(s.path("c/best.safetensors")).unwrap()
+    );
+
     // Starting over in a run directory is refused and changes nothing.
     let before = std::fs::read(s.path("a/best.safetensors")).unwrap();
     let (code, _, err) = hrf(&s.0, &train_args(spec, &data, "a", "3"));
@@ -280,4 +294,49 @@ fn bad_inputs_fail_with_clear_messages_and_no_panic() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_to_bit_identical_files() {
+    let s = Scratch::new("kill9");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let manifest = tiny_corpus(&s.path("corpus"), 3, 2, &CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let args = |out: &'static str| {
+        let mut a = train_args(spec.to_str().unwrap(), &data, out, "60");
+        let ck = a.iter().position(|x| *x == "--checkpoint-steps").unwrap();
+        a[ck + 1] = "7";
+        a.extend(["--patience", "0"]);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let (code, out, err) = hrf(
+        &s.0,
+        &args("a").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+
+    // Same run, SIGKILLed once it has written a few checkpoints (wherever it is then).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hrf"))
+        .current_dir(&s.0)
+        .args(args("b"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = s.path("b/state.safetensors");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !state.is_file() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let mut resume = args("b");
+    resume.push("--resume".to_owned());
+    let (code, out, err) = hrf(&s.0, &resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    for file in ["state.safetensors", "best.safetensors", "history.json"] {
+        let a = std::fs::read(s.path("a").join(file)).unwrap();
+        let b = std::fs::read(s.path("b").join(file)).unwrap();
+        assert!(a == b, "{file} differs after kill -9 and --resume");
+    }
 }

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let (weights, check) =
         fold_and_check(&mut trained, &inputs, "8 seeded random inputs").map_err(CliError)?;
     print_check(plan, &check, args.tolerance);
-    if !(check.max_rel <= args.tolerance) {
+    if !check.passes(args.tolerance) {
         return Err(CliError(format!(
             "refusing to export: max relative logit difference {:.3e} exceeds {:.1e}",
             check.max_rel, args.tolerance

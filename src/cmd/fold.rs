@@ -58,6 +58,13 @@ pub struct FoldCheck {
     pub source: String,
 }
 
+impl FoldCheck {
+    /// Whether the largest relative difference is within `tolerance`.
+    pub fn passes(&self, tolerance: f64) -> bool {
+        self.max_rel <= tolerance
+    }
+}
+
 /// Folds `model`, compares it with the trained form on `inputs` (`(frames, features)` each).
 pub fn fold_and_check(
     trained: &mut TrainModel,
@@ -83,8 +90,10 @@ pub fn fold_and_check(
         let scale = reference
             .iter()
             .fold(1.0f64, |m, &x| m.max(f64::from(x).abs()));
+        // A NaN difference must not vanish in `max` (f64::max ignores NaN): count it as ∞.
         let diff = reference.iter().zip(&folded).fold(0.0f64, |m, (&a, &b)| {
-            m.max((f64::from(a) - f64::from(b)).abs())
+            let d = (f64::from(a) - f64::from(b)).abs();
+            m.max(if d.is_nan() { f64::INFINITY } else { d })
         });
         check.max_abs = check.max_abs.max(diff);
         check.max_rel = check.max_rel.max(diff / scale);
@@ -193,7 +202,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     .map_err(CliError)?;
     let (weights, check) = fold_and_check(&mut trained, &inputs, &source).map_err(CliError)?;
     print_check(plan, &check, args.tolerance);
-    if !(check.max_rel <= args.tolerance) {
+    if !check.passes(args.tolerance) {
         return Err(CliError(format!(
             "refusing to write the folded model: max relative logit difference {:.3e} exceeds the tolerance {:.1e}; this is a fold bug — please report it with the checkpoint",
             check.max_rel, args.tolerance
@@ -243,6 +252,6 @@ pub fn check_json(check: &FoldCheck, tolerance: f64) -> serde_json::Value {
         "max_rel_diff": check.max_rel,
         "tolerance": tolerance,
         "argmax_changes": check.argmax_changes,
-        "passed": check.max_rel <= tolerance,
+        "passed": check.passes(tolerance),
     })
 }

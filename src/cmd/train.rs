@@ -111,11 +111,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let state = state_path(&out);
     let config = args.config(plan.max_frames);
     let previous = RunInfo::load(&out).map_err(|e| CliError(e.to_string()))?;
+    // A run killed before its first checkpoint has a record but no state: it restarts from
+    // step 0, which is exactly where it stood.
+    let resume_from_state = args.resume && state.is_file();
     if args.resume {
-        if !state.is_file() {
+        if !state.is_file() && previous.is_none() {
             return Err(CliError(format!(
-                "--resume: {} holds no training state ({}); start the run without --resume",
+                "--resume: {} holds no training run ({} and {} are missing); start the run without --resume",
                 out.display(),
+                run::RUN_FILE,
                 run::STATE_FILE
             )));
         }
@@ -186,7 +190,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         config.epochs,
         config.seed
     );
-    if !args.resume {
+    if !resume_from_state {
         write_text_atomic(&out.join(SPEC_FILE), &spec.text).map_err(|e| CliError(e.to_string()))?;
         RunInfo {
             spec_name: plan.name.to_owned(),
@@ -213,7 +217,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         fold: &fold,
         config: &config,
         out: &out,
-        resume: args.resume,
+        resume: resume_from_state,
         crash_after_steps: args.crash_after_steps,
         bars: Some(&bars),
     })

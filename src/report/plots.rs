@@ -152,6 +152,8 @@ fn draw_curves<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .x_desc("epoch")
+            .x_labels(history.len().min(12))
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(err)?;
@@ -197,6 +199,8 @@ fn draw_curves<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .x_desc("epoch")
+            .x_labels(history.len().min(12))
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(err)?;
@@ -226,8 +230,12 @@ fn draw_confusion<DB: DrawingBackend>(
             .y_label_area_size(80);
     }
     let mut chart = builder
-        .build_cartesian_2d((0..n).into_segmented(), (0..n).into_segmented())
+        .build_cartesian_2d(
+            (0..n.saturating_sub(1)).into_segmented(),
+            (0..n.saturating_sub(1)).into_segmented(),
+        )
         .map_err(err)?;
+    // An integer range a..b is inclusive on plotters' discrete axes: 0..n−1 gives n cells.
     // Row t of the matrix is drawn at y = n − 1 − t so that the first class is on top.
     let name = |v: &SegmentValue<u32>, flip: bool| match v {
         SegmentValue::CenterOf(i) if *i < n => {
