@@ -289,3 +289,74 @@ pub fn resolve_model_path(model: &Path) -> Result<PathBuf, RunError> {
     }
     Ok(model.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(d: usize) -> SpecSource {
+        SpecSource {
+            label: format!("tiny{d}.yaml"),
+            text: format!(
+                "name: Tiny{d}\ninput: {{ features: 8, max_frames: 32 }}\ndims: {{ d: {d}, heads: 2, ffn: 16 }}\n\
+                 frontend:\n  conv_subsample: {{ layers: 2, channels: d, kernel: 3, stride: 2 }}\n  positions: sinusoidal\n\
+                 encoder:\n  - repeat: 1\n    block: conformer\n    attention: {{ heads: heads }}\n\
+                 \x20   ffn: {{ hidden: ffn, act: swish, hrf: {{ expand: 2 }} }}\n    conv: {{ kernel: 3 }}\n\
+                 pool: mean\nclasses: [a, b]\n"
+            ),
+        }
+    }
+
+    #[test]
+    fn checkpoints_round_trip_as_canonical_bytes_and_refuse_another_spec() {
+        let source = spec(8);
+        let plan = source.plan().unwrap();
+        let (np, nb) = (plan.train.params_len(), plan.train.buffers_len());
+        let ckpt = Checkpoint {
+            spec: source.clone(),
+            plan,
+            params: (0..np).map(|i| i as f32 * 0.25 - 3.0).collect(),
+            buffers: (0..nb).map(|i| 1.0 + i as f32).collect(),
+            optimizer: Some(AdamWState {
+                m: vec![0.5; np],
+                v: vec![0.125; np],
+                step: 9,
+            }),
+            step: 9,
+            progress: Some(TrainProgress {
+                epoch: 2,
+                step_in_epoch: 3,
+                global_step: 9,
+                epoch_loss_sum: 0.1 + 0.2,
+                ..TrainProgress::default()
+            }),
+        };
+        // The metadata is a HashMap (random order per instance): the bytes must not depend on it.
+        let bytes = ckpt.to_bytes().unwrap();
+        for _ in 0..4 {
+            assert!(ckpt.to_bytes().unwrap() == bytes);
+        }
+        let dir = std::env::temp_dir().join(format!("hrf-ckpt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.safetensors");
+        ckpt.save(&path).unwrap();
+        let back = Checkpoint::load(&path, Some(plan)).unwrap();
+        assert_eq!(back.params, ckpt.params);
+        assert_eq!(back.buffers, ckpt.buffers);
+        assert_eq!(back.optimizer, ckpt.optimizer);
+        assert_eq!(back.progress, ckpt.progress);
+        assert_eq!((back.step, back.plan.spec_hash), (9, plan.spec_hash));
+        // The training engine reads the same file.
+        let state = hrf_runtime::train::TrainState::load(plan, &path).unwrap();
+        assert_eq!(state.params, ckpt.params);
+        let other = spec(12).plan().unwrap();
+        let err = Checkpoint::load(&path, Some(other))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("was trained with spec Tiny8") && err.contains("Tiny12"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
