@@ -26,32 +26,32 @@ pub mod batch;
 pub mod fold;
 #[cfg(feature = "std")]
 pub mod optim;
-#[cfg(feature = "std")]
-pub mod train;
 #[cfg(feature = "spec")]
 pub mod spec;
+#[cfg(feature = "std")]
+pub mod train;
 
 pub use hrf_macros::model;
 
 /// Paths that generated code names (`::hrf_runtime::__private::…`). Not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::infer::{
-        Conv1d, DepthwiseConv1d, F32Arena, FeatureNorm, InputConv1d, InputError, LayerNorm, Linear,
-        predict_folded, scratch_len,
-    };
     #[cfg(feature = "std")]
     pub use crate::infer::{
         ArenaLenError, FoldedWeightsError, boxed_from_f32s, boxed_zeroed, folded_weights_to_file,
         read_folded_weights, read_folded_weights_boxed,
     };
+    pub use crate::infer::{
+        Conv1d, DepthwiseConv1d, F32Arena, FeatureNorm, InputConv1d, InputError, LayerNorm, Linear,
+        predict_folded, scratch_len,
+    };
     pub use crate::kernels::*;
     pub use crate::plan::*;
     #[cfg(feature = "std")]
     pub use {
+        crate::fold::{FoldError, fold_model},
         crate::optim::AdamWState,
         crate::train::{Optimizer, TrainError, TrainModel},
-        crate::fold::{FoldError, fold_model},
         std::boxed::Box,
         std::path::Path,
     };

@@ -17,9 +17,9 @@ pub mod feature_stats_into_input;
 pub mod fuse_qkv;
 pub mod hrf_into_ffn;
 pub mod layer_norm_into_linear;
-pub mod whole_model;
 #[cfg(test)]
 mod reference;
+pub mod whole_model;
 #[cfg(test)]
 mod with_runtime_kernels;
 
