@@ -44,6 +44,14 @@ fn resume_after_a_crash_reaches_bit_identical_weights_and_the_run_evaluates_fold
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("epoch   3/3"), "{out}");
 
+    // The run's own report: validation metrics of the best checkpoint, and the plots.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("a/report.json")).unwrap()).unwrap();
+    assert_eq!(report["command"], "train");
+    assert_eq!(report["split"]["scored"], "validation");
+    assert!(report["metrics"]["ua"].as_f64().is_some(), "{report}");
+    assert!(s.path("a/learning_curves.svg").is_file() && s.path("a/confusion.png").is_file());
+
     // Crashed after 7 steps (last step checkpoint at 5: two steps are replayed), then resumed.
     let mut crashing = train_args(spec, &data, "b", "3");
     crashing.extend(["--crash-after-steps", "7"]);

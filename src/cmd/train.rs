@@ -8,8 +8,14 @@ use hrf_audio::datasets::DataSource;
 use indicatif::MultiProgress;
 
 use super::CliError;
+use serde_json::json;
+
+use super::eval::write_plots;
 use crate::pipeline::{Corpus, cache_dir};
+use crate::report::{EvalScores, argmax, utc_now};
+use crate::run::LoadedModel;
 use crate::run::{self, RunInfo, SPEC_FILE, SpecSource, ensure_writable_dir, write_text_atomic};
+use crate::training::predict::trained_logits;
 use crate::training::{TrainConfig, TrainJob, state_path, train};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -232,5 +238,81 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         outcome.best_epoch,
         out.join(run::BEST_FILE).display()
     );
+    write_train_report(&out, &args, &corpus, &fold, &outcome)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `<run>/report.json` + `report.md`: the best checkpoint's validation metrics, the history,
+/// and plots (learning curves, validation confusion). The test set stays untouched: score it
+/// with `hrf eval`.
+fn write_train_report(
+    out: &std::path::Path,
+    args: &Args,
+    corpus: &Corpus,
+    fold: &hrf_audio::datasets::Fold,
+    outcome: &crate::training::TrainOutcome,
+) -> Result<(), CliError> {
+    let fail = |e: String| CliError(format!("training finished, but its report failed: {e}"));
+    let model = LoadedModel::load(out, None).map_err(|e| fail(e.to_string()))?;
+    let plan = model.checkpoint.plan;
+    let mut trained = model.train_model().map_err(fail)?;
+    let (logits, _) = trained_logits(&mut trained, corpus, &fold.val, model.max_frames())
+        .map_err(|e| fail(e.to_string()))?;
+    let truth: Vec<usize> = fold.val.iter().map(|&i| corpus.label(i)).collect();
+    let predicted: Vec<usize> = logits.iter().map(|l| argmax(l)).collect();
+    let scores =
+        EvalScores::new(&corpus.dataset.classes, &truth, &predicted, None).map_err(fail)?;
+    let report = json!({
+        "command": "train",
+        "created": utc_now(),
+        "spec": { "name": plan.name, "hash": plan.spec_hash, "path": model.checkpoint.spec.label },
+        "dataset": { "source": args.data.to_string(), "name": corpus.dataset.name,
+                     "utterances": corpus.dataset.utterances.len() },
+        "split": { "fold": fold.name, "scored": "validation", "utterances": fold.val.len(),
+                   "train": fold.train.len(), "test": fold.test.len() },
+        "seed": args.seed,
+        "metrics": scores.metrics_json(),
+        "training": {
+            "best_epoch": outcome.best_epoch,
+            "stop_reason": outcome.stop_reason,
+            "steps": outcome.steps,
+            "history": outcome.history,
+        },
+    });
+    write_text_atomic(
+        &out.join("report.json"),
+        &serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let (plots, warnings) = write_plots(out, &scores, Some(out));
+    let mut md = format!(
+        "# hrf train — {}\n\n- data: `{}`, fold {} ({} train / {} validation / {} test utterances)\n- seed {}; {} after {} steps; best validation UA at epoch {}\n\nValidation scores of `best.safetensors` (score the test set with `hrf eval --model {}`):\n\n",
+        plan.name,
+        args.data,
+        fold.name,
+        fold.train.len(),
+        fold.val.len(),
+        fold.test.len(),
+        args.seed,
+        outcome.stop_reason,
+        outcome.steps,
+        outcome.best_epoch,
+        out.display()
+    );
+    md.push_str(&scores.markdown());
+    for f in plots
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+    {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        md.push_str(&format!("\n![{name}]({name})\n"));
+    }
+    write_text_atomic(&out.join("report.md"), &md).map_err(|e| fail(e.to_string()))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
 }
