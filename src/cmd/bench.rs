@@ -189,27 +189,27 @@ pub fn markdown(r: &BenchResult) -> String {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let spec = match (&args.spec, &args.model) {
-        (Some(s), _) => Some(SpecSource::resolve(s).map_err(|e| CliError(e.to_string()))?),
-        (None, Some(_)) => None,
+    let given = match &args.spec {
+        Some(s) => Some(SpecSource::resolve(s).map_err(|e| CliError(e.to_string()))?),
+        None => None,
+    };
+    let given_plan = match &given {
+        Some(s) => Some(s.plan().map_err(CliError)?),
+        None => None,
+    };
+    // With --model, its checkpoint carries the spec (and a different --spec is refused).
+    let loaded = match &args.model {
+        Some(m) => Some(LoadedModel::load(m, given_plan).map_err(|e| CliError(e.to_string()))?),
+        None => None,
+    };
+    let spec = match (&loaded, given) {
+        (Some(l), _) => l.checkpoint.spec.clone(),
+        (None, Some(s)) => s,
         (None, None) => {
             return Err(CliError(
                 "pass --spec <preset or YAML> and/or --model <run>".to_owned(),
             ));
         }
-    };
-    let given_plan = match &spec {
-        Some(s) => Some(s.plan().map_err(CliError)?),
-        None => None,
-    };
-    let loaded = match &args.model {
-        Some(m) => Some(LoadedModel::load(m, given_plan).map_err(|e| CliError(e.to_string()))?),
-        None => None,
-    };
-    let spec = match (&loaded, spec) {
-        (Some(l), _) => l.checkpoint.spec.clone(),
-        (None, Some(s)) => s,
-        (None, None) => unreachable!("checked above"),
     };
     let checked = spec.checked().map_err(CliError)?;
     let plan = match &loaded {
