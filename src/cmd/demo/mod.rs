@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use hrf_audio::datasets::{DataKind, DataSource};
+use hrf_audio::datasets::{DataKind, DataSource, ProtocolKind};
 use hrf_audio::synth::{self, SynthConfig};
 use indicatif::MultiProgress;
 
@@ -152,10 +152,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let fold = corpus
         .fold(&args.fold)
         .map_err(|e| CliError(e.to_string()))?;
+    // `session 1` for leave-one-session-out, `fold fold2` style otherwise.
+    let held_out = match corpus.dataset.protocol.kind {
+        ProtocolKind::LeaveOneGroupOut => format!("session {}", fold.name),
+        _ => format!("fold {}", fold.name),
+    };
     println!(
         "demo: {} models on {data}, held-out {} ({} train / {} val / {} test utterances), {} epochs, ≤ {} frames",
         specs.len(),
-        fold.name,
+        held_out,
         fold.train.len(),
         fold.val.len(),
         fold.test.len(),
@@ -295,7 +300,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         &rows,
         &report::DemoContext {
             data: data.to_string(),
-            fold: fold.name.clone(),
+            fold: held_out.clone(),
             train: fold.train.len(),
             val: fold.val.len(),
             test: fold.test.len(),

@@ -100,7 +100,7 @@ pub fn write(out: &Path, rows: &[DemoRow], cx: &DemoContext) -> Result<Vec<PathB
     let date = utc_now();
     let mut md = format!(
         "# hrf demo report\n\n{date} · {cores} cores (`nproc`) · {cpu}{}\n\n\
-         Data: `{}`, leave-one-session-out fold **{}** held out: {} train / {} validation / {} test \
+         Data: `{}`, **{}** held out: {} train / {} validation / {} test \
          utterances. Each model trained for up to {} epochs (seed {}), utterances centre-cropped \
          to {} frames; the weights with the best validation UA are folded, checked against the \
          trained model, and the **folded** model is evaluated on the held-out session. Latency: \
