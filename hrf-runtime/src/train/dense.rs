@@ -103,6 +103,21 @@ pub(crate) fn linear_forward<T: Real>(
     weight: &[T],
     bias: Option<&[T]>,
 ) {
+    linear_forward_then(y, x, weight, bias, |_, _| {});
+}
+
+/// [`linear_forward`], then `then(first_row, block)` on each finished row block of `y` (the
+/// block's whole rows, `(rows, y.stride)`) by the task that computed it, while it is still in
+/// cache: how the FFN fuses its activation into the GEMM instead of a second pass over `y`.
+pub(crate) fn linear_forward_then<T: Real, F>(
+    y: ColsMut<'_, T>,
+    x: Cols<'_, T>,
+    weight: &[T],
+    bias: Option<&[T]>,
+    then: F,
+) where
+    F: Fn(usize, &mut [T]) + Sync,
+{
     let (rows, in_dim, out_dim) = (x.rows(), x.cols, y.cols);
     assert!(
         weight.len() == out_dim * in_dim,
@@ -115,7 +130,8 @@ pub(crate) fn linear_forward<T: Real>(
     y.data[..rows * ys]
         .par_chunks_mut(rb * ys)
         .zip(x.data[..rows * xs].par_chunks(rb * xs))
-        .for_each(|(yb, xb)| {
+        .enumerate()
+        .for_each(|(blk, (yb, xb))| {
             let m = yb.len() / ys;
             let beta = match bias {
                 Some(b) => {
@@ -146,6 +162,7 @@ pub(crate) fn linear_forward<T: Real>(
                     1,
                 )
             }
+            then(blk * rb, yb);
         });
 }
 
@@ -159,6 +176,33 @@ pub(crate) fn linear_backward<T: Real>(
     x: Cols<'_, T>,
     weight: &[T],
 ) {
+    linear_backward_then(dx, DxWrite::Accumulate, |_, _| {}, dweight, dbias, dy, x, weight);
+}
+
+/// Whether [`linear_backward_then`] adds `dy·W` to `dx` or overwrites `dx` with it (which
+/// spares the caller zeroing a scratch gradient buffer first).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DxWrite {
+    Accumulate,
+    Overwrite,
+}
+
+/// [`linear_backward`] with a choice of [`DxWrite`], then `then(first_row, block)` on each
+/// finished row block of `dx` (whole rows, `(rows, dx.stride)`) by the task that computed it,
+/// while it is in cache: how the FFN fuses φ's backward into `dhidden = dy·W2`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn linear_backward_then<T: Real, F>(
+    dx: Option<ColsMut<'_, T>>,
+    dx_write: DxWrite,
+    then: F,
+    dweight: &mut [T],
+    dbias: Option<&mut [T]>,
+    dy: Cols<'_, T>,
+    x: Cols<'_, T>,
+    weight: &[T],
+) where
+    F: Fn(usize, &mut [T]) + Sync,
+{
     let (rows, in_dim, out_dim) = (x.rows(), x.cols, dy.cols);
     assert!(
         weight.len() == out_dim * in_dim && dweight.len() == out_dim * in_dim,
@@ -176,9 +220,14 @@ pub(crate) fn linear_backward<T: Real>(
         dx.data[..rows * dxs]
             .par_chunks_mut(rb * dxs)
             .zip(dy.data[..rows * dys].par_chunks(rb * dys))
-            .for_each(|(dxb, dyb)| {
+            .enumerate()
+            .for_each(|(blk, (dxb, dyb))| {
                 let m = dxb.len() / dxs;
-                // dx (m×in) += dy (m×out) · W (out×in).
+                let beta = match dx_write {
+                    DxWrite::Accumulate => T::ONE,
+                    DxWrite::Overwrite => T::ZERO,
+                };
+                // dx (m×in) = β·dx + dy (m×out) · W (out×in), β = 1 (accumulate) or 0.
                 // SAFETY: views checked above; whole rows per block; `dxb` exclusive.
                 unsafe {
                     T::gemm_raw(
@@ -192,12 +241,13 @@ pub(crate) fn linear_backward<T: Real>(
                         weight.as_ptr(),
                         in_dim as isize,
                         1,
-                        T::ONE,
+                        beta,
                         dxb.as_mut_ptr().add(dx.col0),
                         dxs as isize,
                         1,
                     )
                 }
+                then(blk * rb, dxb);
             });
     }
     // dW (out×in) += dyᵀ (out×rows) · x (rows×in), reduced over all frames in frame order by

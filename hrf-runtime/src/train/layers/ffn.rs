@@ -3,14 +3,19 @@
 
 use std::vec::Vec;
 
-use crate::kernels::activation::Activation;
+use crate::kernels::activation::{Activation, activation_backward, activation_forward};
 use crate::real::Real;
 
-use super::super::dense::{Cols, ColsMut, linear_backward, linear_forward};
-use super::super::frames::{sized, zeroed};
-use super::super::rowwise::{activation_backward_rows, activation_forward_rows};
+use super::super::dense::{
+    Cols, ColsMut, DxWrite, linear_backward_then, linear_forward, linear_forward_then,
+};
+use super::super::frames::{DisjointRows, sized};
 use super::super::slots::{LinearSlots, linear_grads};
 use super::{Bwd, Fwd};
+
+/// Elements per step of the fused activation passes: 16 KiB of f32, so the zeroed `dpre`
+/// chunk, its `dhidden` and `pre` chunks stay in L1 while φ's backward accumulates into it.
+const ACT_CHUNK: usize = 4096;
 
 pub(crate) struct FfnBranch<T> {
     /// The HRF chain `d → m → … → m` (empty without HRF).
@@ -65,15 +70,24 @@ impl<T: Real> FfnBranch<T> {
             );
         }
         let h = self.hrf_out.last().map_or(x, |v| &v[..]);
-        sized(&mut self.pre, rows * self.w1.out_dim);
-        linear_forward(
-            ColsMut::all(&mut self.pre, self.w1.out_dim),
+        let (act, width) = (self.act, self.w1.out_dim);
+        sized(&mut self.pre, rows * width);
+        sized(&mut self.hidden, rows * width);
+        // hidden = φ(pre), computed block by block by the task that just produced the block of
+        // `pre = h·W1ᵀ + b1` (one pass fewer over the largest buffers of the step).
+        let hidden = DisjointRows::new(&mut self.hidden, width);
+        linear_forward_then(
+            ColsMut::all(&mut self.pre, width),
             Cols::all(h, self.w1.in_dim),
             &p[self.w1.weight.clone()],
             self.w1.bias.clone().map(|b| &p[b]),
+            |r0, pre_block| {
+                // SAFETY: each row block is handed to exactly one task, so its rows of
+                // `hidden` are written by that task only.
+                let hb = unsafe { hidden.rows(r0..r0 + pre_block.len() / width) };
+                activation_forward(act, hb, pre_block);
+            },
         );
-        sized(&mut self.hidden, self.pre.len());
-        activation_forward_rows(self.act, &mut self.hidden, &self.pre, self.w1.out_dim);
         sized(&mut self.out, rows * self.w2.out_dim);
         linear_forward(
             ColsMut::all(&mut self.out, self.w2.out_dim),
@@ -86,23 +100,36 @@ impl<T: Real> FfnBranch<T> {
     /// `dy: (rows, d)`; accumulates the branch input's gradient into `dx: (rows, d)`.
     pub fn backward(&mut self, cx: &mut Bwd<'_, T>, dx: &mut [T], dy: &[T], x: &[T]) {
         let p = cx.params;
-        zeroed(&mut self.dhidden, self.hidden.len());
+        let (act, width) = (self.act, self.w1.out_dim);
+        sized(&mut self.dhidden, self.hidden.len());
+        sized(&mut self.dpre, self.pre.len());
+        // dhidden = dy·W2 (overwritten, so no zeroing), and in the same task, block by block,
+        // dpre = φ'(pre)⊙dhidden, in L1-sized chunks while the block is hot.
+        let dpre = DisjointRows::new(&mut self.dpre, width);
+        let pre = &self.pre;
         let (dw, db) = linear_grads(cx.grads, &self.w2);
-        linear_backward(
+        linear_backward_then(
             Some(ColsMut::all(&mut self.dhidden, self.w2.in_dim)),
+            DxWrite::Overwrite,
+            |r0, dhidden_block| {
+                let n = dhidden_block.len() / width;
+                // SAFETY: each row block is handed to exactly one task.
+                let dpre_block = unsafe { dpre.rows(r0..r0 + n) };
+                let pre_block = &pre[r0 * width..(r0 + n) * width];
+                for ((dp, g), z) in dpre_block
+                    .chunks_mut(ACT_CHUNK)
+                    .zip(dhidden_block.chunks(ACT_CHUNK))
+                    .zip(pre_block.chunks(ACT_CHUNK))
+                {
+                    dp.fill(T::ZERO);
+                    activation_backward(act, dp, g, z);
+                }
+            },
             dw,
             db,
             Cols::all(dy, self.w2.out_dim),
             Cols::all(&self.hidden, self.w2.in_dim),
             &p[self.w2.weight.clone()],
-        );
-        zeroed(&mut self.dpre, self.pre.len());
-        activation_backward_rows(
-            self.act,
-            &mut self.dpre,
-            &self.dhidden,
-            &self.pre,
-            self.w1.out_dim,
         );
         // Walk W1, then the HRF chain backwards; `cur` indexes the ping-pong buffer holding the
         // gradient of the current layer's output.
@@ -117,15 +144,18 @@ impl<T: Real> FfnBranch<T> {
                 Some(0) => (&a[..], b),
                 Some(_) => (&b[..], a),
             };
-            let dinp: &mut [T] = if i == 0 {
-                dx
+            // The branch input's gradient accumulates; a scratch one is overwritten.
+            let (dinp, dx_write): (&mut [T], DxWrite) = if i == 0 {
+                (dx, DxWrite::Accumulate)
             } else {
-                zeroed(next, inp.len());
-                &mut next[..]
+                sized(next, inp.len());
+                (&mut next[..], DxWrite::Overwrite)
             };
             let (dw, db) = linear_grads(cx.grads, l);
-            linear_backward(
+            linear_backward_then(
                 Some(ColsMut::all(dinp, l.in_dim)),
+                dx_write,
+                |_, _| {},
                 dw,
                 db,
                 Cols::all(dout, l.out_dim),
