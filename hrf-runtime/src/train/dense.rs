@@ -176,7 +176,16 @@ pub(crate) fn linear_backward<T: Real>(
     x: Cols<'_, T>,
     weight: &[T],
 ) {
-    linear_backward_then(dx, DxWrite::Accumulate, |_, _| {}, dweight, dbias, dy, x, weight);
+    linear_backward_then(
+        dx,
+        DxWrite::Accumulate,
+        |_, _| {},
+        dweight,
+        dbias,
+        dy,
+        x,
+        weight,
+    );
 }
 
 /// Whether [`linear_backward_then`] adds `dy·W` to `dx` or overwrites `dx` with it (which
