@@ -3,7 +3,7 @@
 
 use std::vec::Vec;
 
-use crate::kernels::activation::{Activation, activation_backward, activation_forward};
+use crate::kernels::activation::Activation;
 use crate::real::Real;
 
 use super::super::dense::{
@@ -11,6 +11,7 @@ use super::super::dense::{
 };
 use super::super::frames::{DisjointRows, sized};
 use super::super::slots::{LinearSlots, linear_grads};
+use super::super::wide_activation::{activation_backward_wide, activation_forward_wide};
 use super::{Bwd, Fwd};
 
 /// Elements per step of the fused activation passes: 16 KiB of f32, so the zeroed `dpre`
@@ -85,7 +86,7 @@ impl<T: Real> FfnBranch<T> {
                 // SAFETY: each row block is handed to exactly one task, so its rows of
                 // `hidden` are written by that task only.
                 let hb = unsafe { hidden.rows(r0..r0 + pre_block.len() / width) };
-                activation_forward(act, hb, pre_block);
+                activation_forward_wide(act, hb, pre_block);
             },
         );
         sized(&mut self.out, rows * self.w2.out_dim);
@@ -122,7 +123,7 @@ impl<T: Real> FfnBranch<T> {
                     .zip(pre_block.chunks(ACT_CHUNK))
                 {
                     dp.fill(T::ZERO);
-                    activation_backward(act, dp, g, z);
+                    activation_backward_wide(act, dp, g, z);
                 }
             },
             dw,
