@@ -69,12 +69,13 @@ pub struct ConvIr {
 }
 
 impl ConvIr {
-    /// Output length for `n` input frames: ⌊(n + 2p − k) / s⌋ + 1 (0 when the input is empty).
+    /// Output length for `n` input frames: ⌊(n + 2p − k) / s⌋ + 1, or 0 when the padded input
+    /// is shorter than the kernel (or empty), as the conv kernel computes it.
     pub fn out_len(&self, n: usize) -> usize {
-        if n == 0 {
+        if n == 0 || n + 2 * self.padding < self.kernel {
             return 0;
         }
-        (n + 2 * self.padding).saturating_sub(self.kernel) / self.stride + 1
+        (n + 2 * self.padding - self.kernel) / self.stride + 1
     }
 }
 
