@@ -4,7 +4,7 @@
 //! frame: per-frame ops keep columns apart, and the time-mixing ops only read `t < len`).
 //! Row-wise loops run along time, so they vectorise; none allocates.
 
-use crate::kernels::activation::{Activation, activation_forward, sigmoid};
+use crate::kernels::activation::{Activation, activation_forward, exp_f32, sigmoid};
 
 /// Runs `body(args…)` compiled for AVX-512 or AVX2+FMA when the CPU has them (the gemm's
 /// detection), else as built: one source, vectorised as wide as the machine allows.
@@ -212,31 +212,6 @@ pub(crate) fn add_positions(x: &mut [f32], tp: usize, len: usize) {
             (s, c) = (s * cos_w + c * sin_w, c * cos_w - s * sin_w);
         }
     }
-}
-
-/// f32 `eˣ`, Cephes `expf` (the same approximation as the activation kernels' private one;
-/// relative error ≤ 3·10⁻⁷): `x = n·ln2 + r`, `eʳ` by a degree-5 polynomial, `2ⁿ` into the
-/// exponent bits. Clamped to `[−87.3, 88]`, so `−∞` gives ~1e-38, not NaN.
-#[inline(always)]
-fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = core::f32::consts::LOG2_E;
-    const C1: f32 = 0.693_359_4;
-    const C2: f32 = -2.121_944_4e-4;
-    const ROUND: f32 = 12_582_912.0;
-    let x = if x < -87.336_55 { -87.336_55 } else { x };
-    let x = if x > 88.0 { 88.0 } else { x };
-    let shifted = x * LOG2E + ROUND;
-    let nf = shifted - ROUND;
-    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
-    let r = x - nf * C1 - nf * C2;
-    let mut p = 1.987_569_1e-4_f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5;
-    let er = p * r * r + r + 1.0;
-    er * f32::from_bits(((n + 127) as u32) << 23)
 }
 
 /// Column softmax of transposed scores `sᵀ: (len keys, tp queries)`: for each query column

@@ -16,6 +16,8 @@
 mod fast_f32;
 
 use crate::real::Real;
+/// The vectorisable f32 `eˣ` (Cephes `expf`), shared with softmax and the folded executor.
+pub(crate) use fast_f32::exp_f32;
 use fast_f32::{is_f32, normal_cdf_f32, normal_pdf_f32, sigmoid_f32};
 
 /// The FFN activation a spec names.

@@ -3,6 +3,7 @@
 
 use core::any::TypeId;
 
+use crate::kernels::activation::exp_f32;
 use crate::real::Real;
 
 /// `row ← softmax(row)` in place: `exp(x − max) / Σ exp(x − max)`. `row` must not be empty.
@@ -82,35 +83,10 @@ fn exp_non_positive_in_place<T: Real>(xs: &mut [T]) {
     }
 }
 
-/// Below this `eˣ` leaves the normal f32 range; softmax treats it as the smallest normal.
+/// Below this `eˣ` leaves the normal f32 range; [`exp_f32`] clamps there, so softmax treats it
+/// as the smallest normal.
+#[cfg(test)]
 const EXP_F32_MIN_ARG: f32 = -87.336_55;
-
-/// Branch-free f32 `eˣ` for `x ≤ 0` (Cephes `expf` coefficients): `x = n·ln2 + r` with
-/// `n = round(x·log₂e)`, `|r| ≤ ½ln2`; `eʳ` by a degree-7 polynomial; `2ⁿ` built in the exponent
-/// bits. Relative error ≤ 2.5·10⁻⁷ (tested against f64 `exp`). `ln2` is split into `C1 + C2`
-/// so `n·C1` is exact. Only float and integer arithmetic, so the loop calling it vectorises.
-#[inline(always)]
-fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = core::f32::consts::LOG2_E;
-    const C1: f32 = 0.693_359_4;
-    const C2: f32 = -2.121_944_4e-4;
-    // Adding 1.5·2²³ rounds to an integer in the low mantissa bits (no float→int conversion).
-    const ROUND: f32 = 12_582_912.0;
-    let x = x.max(EXP_F32_MIN_ARG);
-    let shifted = x * LOG2E + ROUND;
-    let nf = shifted - ROUND;
-    let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
-    let r = x - nf * C1 - nf * C2;
-    let p = 1.987_569_1e-4_f32;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 0.5; // Cephes 5.0000001201e-1, which rounds to 0.5 in f32
-    let e_r = p * r * r + r + 1.0;
-    // 2ⁿ for n ∈ [−126, 0]: biased exponent n + 127 in bits 23..31.
-    e_r * f32::from_bits(((n + 127) as u32) << 23)
-}
 
 #[cfg(test)]
 mod tests {
