@@ -21,6 +21,8 @@ pub mod real;
 pub(crate) mod testing;
 
 #[cfg(feature = "std")]
+pub mod atomic_file;
+#[cfg(feature = "std")]
 pub mod batch;
 #[cfg(feature = "std")]
 pub mod fold;

@@ -7,32 +7,12 @@ use std::path::{Path, PathBuf};
 
 use super::RunError;
 
-/// Writes `bytes` to `path` atomically: `path.tmp-<pid>` in the same directory is written,
-/// flushed to disk (fsync) and renamed over `path`; then the directory is synced so that the
-/// rename itself survives a power cut.
+/// Writes `bytes` to `path` atomically (see [`hrf_runtime::atomic_file::write_atomically`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    let io = |source: std::io::Error| RunError::Write {
+    hrf_runtime::atomic_file::write_atomically(path, bytes).map_err(|source| RunError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = parent_dir(path);
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(err));
-    }
-    // Best effort: some filesystems refuse to open directories for syncing.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    })
 }
 
 /// [`write_atomic`] for text.
@@ -79,14 +59,6 @@ fn parent_dir(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_owned());
-    parent_dir(path).join(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 #[cfg(test)]

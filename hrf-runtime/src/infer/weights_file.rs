@@ -6,7 +6,6 @@
 use std::boxed::Box;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::string::{String, ToString};
 use std::vec::Vec;
@@ -175,14 +174,8 @@ pub fn folded_weights_to_file(
             source,
         }
     };
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
-    let mut f = std::fs::File::create(&tmp).map_err(io("creating the temporary file"))?;
-    f.write_all(&file).map_err(io("writing"))?;
-    f.sync_all().map_err(io("syncing"))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io("renaming the temporary file into place"))
+    crate::atomic_file::write_atomically(path, &file)
+        .map_err(io("writing (temporary file, fsync, rename)"))
 }
 
 /// Reads a folded weight file written by [`folded_weights_to_file`] into the flat folded arena,

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
@@ -121,18 +120,7 @@ impl TrainState {
             .map_err(|e| bad(path, std::format!("cannot encode: {e}")))?;
         let bytes = safetensors::serialize(views, Some(meta))
             .map_err(|e| bad(path, std::format!("cannot encode: {e}")))?;
-        let tmp = tmp_path(path);
-        let mut file = fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io)?;
-        // Persist the rename itself (best effort: not every platform can open a directory).
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(d) = fs::File::open(dir)
-        {
-            let _ = d.sync_all();
-        }
+        crate::atomic_file::write_atomically(path, &bytes).map_err(io)?;
         Ok(())
     }
 
@@ -222,13 +210,6 @@ fn bad(path: &Path, problem: String) -> TrainError {
         path: path.to_path_buf(),
         problem,
     }
-}
-
-/// `<path>.tmp`, next to the target so the rename stays on one file system.
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_os_string();
-    s.push(".tmp");
-    PathBuf::from(s)
 }
 
 impl TrainModel<f32> {
