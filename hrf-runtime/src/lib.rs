@@ -12,6 +12,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub(crate) mod cpu;
 pub mod infer;
 pub mod kernels;
 pub mod plan;

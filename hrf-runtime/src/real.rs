@@ -50,7 +50,7 @@ pub trait Real:
     fn is_finite(self) -> bool;
 
     /// `C ← alpha·A·B + beta·C` on strided matrices (`A: m×k`, `B: k×n`, `C: m×n`), through
-    /// `matrixmultiply`. Use [`crate::kernels::gemm::gemm`] for the checked, slice-based form.
+    /// the engine's blocked GEMM (no allocation). Use [`crate::kernels::gemm::gemm`] for the checked, slice-based form.
     ///
     /// # Safety
     /// Every index `i·rs + j·cs` reached for the given shapes must be in bounds of its buffer,
@@ -153,7 +153,7 @@ macro_rules! impl_real {
 
 impl_real!(
     f32,
-    matrixmultiply::sgemm,
+    crate::kernels::gemm::sgemm_raw,
     libm::expf,
     libm::logf,
     libm::tanhf,
@@ -166,7 +166,7 @@ impl_real!(
 );
 impl_real!(
     f64,
-    matrixmultiply::dgemm,
+    crate::kernels::gemm::dgemm_raw,
     libm::exp,
     libm::log,
     libm::tanh,

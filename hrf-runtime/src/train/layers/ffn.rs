@@ -1,5 +1,9 @@
 //! Training FFN branch: the HRF chain `h = H_k(…H_1(u))` (no nonlinearity between), then
-//! `W2·φ(W1·h + b1) + b2`, every linear one batched GEMM over all packed frames.
+//! `W2·φ(W1·h + b1) + b2`, every per-frame product one batched GEMM over all packed frames.
+//!
+//! The HRF chain and W1 run as their composite affine map (`affine_chain`): per frame the branch
+//! costs what the light model's `d → f → d` FFN costs, while the factors keep their own
+//! parameters and exact gradients.
 
 use std::vec::Vec;
 
@@ -7,11 +11,13 @@ use crate::kernels::activation::Activation;
 use crate::real::Real;
 
 use super::super::dense::{
-    Cols, ColsMut, DxWrite, linear_backward_then, linear_forward, linear_forward_then,
+    Cols, ColsMut, DxWrite, linear_backward, linear_backward_then, linear_forward,
+    linear_forward_then,
 };
-use super::super::frames::{DisjointRows, sized};
+use super::super::frames::{DisjointRows, sized, zeroed};
 use super::super::slots::{LinearSlots, linear_grads};
 use super::super::wide_activation::{activation_backward_wide, activation_forward_wide};
+use super::affine_chain::AffineChain;
 use super::{Bwd, Fwd};
 
 /// Elements per step of the fused activation passes: 16 KiB of f32, so the zeroed `dpre`
@@ -19,69 +25,57 @@ use super::{Bwd, Fwd};
 const ACT_CHUNK: usize = 4096;
 
 pub(crate) struct FfnBranch<T> {
-    /// The HRF chain `d → m → … → m` (empty without HRF).
-    pub hrf: Vec<LinearSlots>,
-    pub w1: LinearSlots,
+    /// The HRF chain `d → m → … → m` then W1 `→ hidden`, as one affine map.
+    first: AffineChain<T>,
     pub w2: LinearSlots,
     pub act: Activation,
-    /// Per HRF layer, (rows, m) — its output (the next layer's input).
-    hrf_out: Vec<Vec<T>>,
     /// (rows, hidden) — `W1·h + b1`, saved for φ's backward.
     pre: Vec<T>,
     /// (rows, hidden) — `φ(pre)`, saved for dW2.
     hidden: Vec<T>,
     /// (rows, d) — the branch output.
     pub out: Vec<T>,
-    /// (rows, hidden) ×2 and (rows, m) ×2 — backward scratch.
+    /// (rows, hidden) ×2 — backward scratch.
     dhidden: Vec<T>,
     dpre: Vec<T>,
-    dh: [Vec<T>; 2],
+    /// (hidden, d) and (hidden) — `dpreᵀ·x` and `Σ dpre`, from which the chain's gradients
+    /// follow.
+    g: Vec<T>,
+    s: Vec<T>,
 }
 
 impl<T: Real> FfnBranch<T> {
     pub fn new(hrf: Vec<LinearSlots>, w1: LinearSlots, w2: LinearSlots, act: Activation) -> Self {
-        let n = hrf.len();
+        let mut layers = hrf;
+        layers.push(w1);
         Self {
-            hrf,
-            w1,
+            first: AffineChain::new(layers),
             w2,
             act,
-            hrf_out: (0..n).map(|_| Vec::new()).collect(),
             pre: Vec::new(),
             hidden: Vec::new(),
             out: Vec::new(),
             dhidden: Vec::new(),
             dpre: Vec::new(),
-            dh: [Vec::new(), Vec::new()],
+            g: Vec::new(),
+            s: Vec::new(),
         }
     }
 
     pub fn forward(&mut self, cx: &Fwd<'_, T>, x: &[T], rows: usize) {
         let p = cx.params;
-        for i in 0..self.hrf.len() {
-            let l = &self.hrf[i];
-            let (done, rest) = self.hrf_out.split_at_mut(i);
-            let inp = done.last().map_or(x, |v| &v[..]);
-            sized(&mut rest[0], rows * l.out_dim);
-            linear_forward(
-                ColsMut::all(&mut rest[0], l.out_dim),
-                Cols::all(inp, l.in_dim),
-                &p[l.weight.clone()],
-                l.bias.clone().map(|b| &p[b]),
-            );
-        }
-        let h = self.hrf_out.last().map_or(x, |v| &v[..]);
-        let (act, width) = (self.act, self.w1.out_dim);
+        let (act, width, d) = (self.act, self.first.out_dim(), self.first.in_dim());
+        let (e, c) = self.first.compose(p);
         sized(&mut self.pre, rows * width);
         sized(&mut self.hidden, rows * width);
         // hidden = φ(pre), computed block by block by the task that just produced the block of
-        // `pre = h·W1ᵀ + b1` (one pass fewer over the largest buffers of the step).
+        // `pre = x·Eᵀ + c` (the chain composed) (one pass fewer over the largest buffers of the step).
         let hidden = DisjointRows::new(&mut self.hidden, width);
         linear_forward_then(
             ColsMut::all(&mut self.pre, width),
-            Cols::all(h, self.w1.in_dim),
-            &p[self.w1.weight.clone()],
-            self.w1.bias.clone().map(|b| &p[b]),
+            Cols::all(x, d),
+            e,
+            Some(c),
             |r0, pre_block| {
                 // SAFETY: each row block is handed to exactly one task, so its rows of
                 // `hidden` are written by that task only.
@@ -101,7 +95,7 @@ impl<T: Real> FfnBranch<T> {
     /// `dy: (rows, d)`; accumulates the branch input's gradient into `dx: (rows, d)`.
     pub fn backward(&mut self, cx: &mut Bwd<'_, T>, dx: &mut [T], dy: &[T], x: &[T]) {
         let p = cx.params;
-        let (act, width) = (self.act, self.w1.out_dim);
+        let (act, width, d) = (self.act, self.first.out_dim(), self.first.in_dim());
         sized(&mut self.dhidden, self.hidden.len());
         sized(&mut self.dpre, self.pre.len());
         // dhidden = dy·W2 (overwritten, so no zeroing), and in the same task, block by block,
@@ -132,41 +126,18 @@ impl<T: Real> FfnBranch<T> {
             Cols::all(&self.hidden, self.w2.in_dim),
             &p[self.w2.weight.clone()],
         );
-        // Walk W1, then the HRF chain backwards; `cur` indexes the ping-pong buffer holding the
-        // gradient of the current layer's output.
-        let layers = self.hrf.len();
-        let mut cur: Option<usize> = None;
-        for i in (0..=layers).rev() {
-            let l = if i == layers { &self.w1 } else { &self.hrf[i] };
-            let inp = if i == 0 { x } else { &self.hrf_out[i - 1][..] };
-            let [a, b] = &mut self.dh;
-            let (dout, next): (&[T], &mut Vec<T>) = match cur {
-                None => (&self.dpre, a),
-                Some(0) => (&a[..], b),
-                Some(_) => (&b[..], a),
-            };
-            // The branch input's gradient accumulates; a scratch one is overwritten.
-            let (dinp, dx_write): (&mut [T], DxWrite) = if i == 0 {
-                (dx, DxWrite::Accumulate)
-            } else {
-                sized(next, inp.len());
-                (&mut next[..], DxWrite::Overwrite)
-            };
-            let (dw, db) = linear_grads(cx.grads, l);
-            linear_backward_then(
-                Some(ColsMut::all(dinp, l.in_dim)),
-                dx_write,
-                |_, _| {},
-                dw,
-                db,
-                Cols::all(dout, l.out_dim),
-                Cols::all(inp, l.in_dim),
-                &p[l.weight.clone()],
-            );
-            cur = Some(match cur {
-                None | Some(1) => 0,
-                Some(_) => 1,
-            });
-        }
+        // The chain as one linear `x·Eᵀ + c`: dx += dpre·E, g = dpreᵀ·x, s = Σ dpre; then the
+        // factors' gradients from g and s (frame-independent cost).
+        zeroed(&mut self.g, width * d);
+        zeroed(&mut self.s, width);
+        linear_backward(
+            Some(ColsMut::all(dx, d)),
+            &mut self.g,
+            Some(&mut self.s),
+            Cols::all(&self.dpre, width),
+            Cols::all(x, d),
+            self.first.composed().0,
+        );
+        self.first.backward(p, cx.grads, &self.g, &self.s);
     }
 }

@@ -1,0 +1,136 @@
+//! The training engine's GEMM: a checked, slice-based [`gemm`] over row-major matrices, and the
+//! raw strided [`sgemm_raw`] / [`dgemm_raw`] behind [`Real::gemm_raw`].
+//!
+//! The products are our own blocked kernel ([`blocked`]): `B` panels are copied to the stack and
+//! `A` is read in place, so no call allocates (an external BLAS-like GEMM allocates packing
+//! buffers on every call). AVX-512F or AVX2+FMA is picked at run time (`std`) or from the
+//! compile-time target features (`no_std`); other CPUs run a portable vector kernel.
+
+mod blocked;
+#[cfg(test)]
+mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::{has_avx2_fma, has_avx512};
+use crate::real::Real;
+use blocked::{Mat, Portable, driver};
+
+macro_rules! raw_entry {
+    ($(#[$doc:meta])* $name:ident, $s:ty, $avx512:ident, $avx2:ident) => {
+        $(#[$doc])*
+        /// # Safety
+        /// Every element `(i, j)` of `A: m×k` at `a + i·rsa + j·csa`, of `B: k×n` at
+        /// `b + i·rsb + j·csb` and of `C: m×n` at `c + i·rsc + j·csc` must be in bounds of its
+        /// buffer, and `C` must not overlap `A` or `B`.
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn $name(
+            m: usize,
+            k: usize,
+            n: usize,
+            alpha: $s,
+            a: *const $s,
+            rsa: isize,
+            csa: isize,
+            b: *const $s,
+            rsb: isize,
+            csb: isize,
+            beta: $s,
+            c: *mut $s,
+            rsc: isize,
+            csc: isize,
+        ) {
+            let a = Mat { ptr: a, rs: rsa, cs: csa };
+            let b = Mat { ptr: b, rs: rsb, cs: csb };
+            let c = Mat { ptr: c, rs: rsc, cs: csc };
+            // SAFETY: forwarded contract; each entry point runs only where its features exist.
+            unsafe {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if has_avx512() {
+                        return x86::$avx512(m, k, n, alpha, a, b, beta, c);
+                    }
+                    if has_avx2_fma() {
+                        return x86::$avx2(m, k, n, alpha, a, b, beta, c);
+                    }
+                }
+                driver::<Portable<$s, 8>, 4, 2>(m, k, n, alpha, a, b, beta, c)
+            }
+        }
+    };
+}
+
+raw_entry!(
+    /// `C ← α·A·B + β·C` in f32 over arbitrary strides; `β = 0` overwrites without reading `C`.
+    sgemm_raw, f32, sgemm_avx512, sgemm_avx2
+);
+raw_entry!(
+    /// `C ← α·A·B + β·C` in f64 over arbitrary strides; `β = 0` overwrites without reading `C`.
+    dgemm_raw, f64, dgemm_avx512, dgemm_avx2
+);
+
+/// How an operand is read: as stored (row-major) or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// The buffer holds the operand row-major.
+    N,
+    /// The buffer holds the operand's transpose row-major.
+    T,
+}
+
+/// `C ← alpha·op(A)·op(B) + beta·C`, all row-major and contiguous.
+///
+/// Shapes: `op(A): m×k`, `op(B): k×n`, `C: m×n`. With `Op::N`, `a` is stored `(m, k)`; with
+/// `Op::T`, `a` is stored `(k, m)`. Likewise `b` is `(k, n)` or `(n, k)`. `beta = 0` overwrites
+/// `C` (NaNs in the old `C` do not propagate); `beta = 1` accumulates.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn gemm<T: Real>(
+    c: &mut [T],
+    a: &[T],
+    op_a: Op,
+    b: &[T],
+    op_b: Op,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    beta: T,
+) {
+    assert!(
+        c.len() >= m * n && a.len() >= m * k && b.len() >= k * n,
+        "gemm: buffer too small"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (rsa, csa) = match op_a {
+        Op::N => (k as isize, 1),
+        Op::T => (1, m as isize),
+    };
+    let (rsb, csb) = match op_b {
+        Op::N => (n as isize, 1),
+        Op::T => (1, k as isize),
+    };
+    // SAFETY: the asserts above bound every index reached for these shapes and strides, and the
+    // borrow checker guarantees `c` does not alias `a` or `b`.
+    unsafe {
+        T::gemm_raw(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+}
