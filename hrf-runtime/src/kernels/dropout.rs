@@ -72,8 +72,8 @@ impl DropoutKey {
         bits >= self.threshold()
     }
 
-    /// `1/(1 − p)`, or 0 when everything is dropped.
-    fn scale<T: Real>(&self) -> T {
+    /// `1/(1 − p)` (the factor on kept elements), or 0 when everything is dropped.
+    pub fn scale<T: Real>(&self) -> T {
         if self.p >= 1.0 {
             T::ZERO
         } else {
@@ -150,6 +150,66 @@ pub fn dropout_backward<T: Real>(dinp: &mut [T], dout: &[T], key: DropoutKey) {
             dinp[i] += dout[i] * scale;
         }
     });
+}
+
+/// Writes the mask of `key` over `mask.len()` elements: `mask[i] = 1` if element `i` is kept,
+/// else 0 — the same mask [`dropout_forward`] applies. For callers that save the mask in
+/// forward so backward need not hash again.
+///
+/// The hashes are computed in blocks, as plain loops over independent 64-bit lanes, which on
+/// x86 run in an AVX-512DQ copy when the CPU has it (`vpmullq`: 8 lanes; baseline x86-64 has no
+/// vector 64-bit multiply). Integer-exact, so the mask is the same on every path.
+pub fn dropout_mask(mask: &mut [u8], key: DropoutKey) {
+    if key.p <= 0.0 {
+        mask.fill(1);
+        return;
+    }
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if std::is_x86_feature_detected!("avx512dq") && std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F and AVX-512DQ (checked just above).
+        return unsafe { dropout_mask_avx512(mask, key) };
+    }
+    dropout_mask_loop(mask, key);
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn dropout_mask_avx512(mask: &mut [u8], key: DropoutKey) {
+    dropout_mask_loop(mask, key);
+}
+
+/// Draws per block of [`dropout_mask`] (each serves two elements).
+const MASK_BLOCK: usize = 64;
+
+#[inline(always)]
+fn dropout_mask_loop(mask: &mut [u8], key: DropoutKey) {
+    let (base, threshold) = (key.stream_base(), key.threshold());
+    let n = mask.len();
+    let mut i = 0;
+    // A buffer starting at an odd global index begins with the low half of a draw.
+    if key.offset & 1 == 1 && n > 0 {
+        mask[0] = u8::from(draw(base, key.offset >> 1) & 0xFFFF_FFFF >= threshold);
+        i = 1;
+    }
+    let mut draws = [0u64; MASK_BLOCK];
+    while i + 2 <= n {
+        let pairs = ((n - i) / 2).min(MASK_BLOCK);
+        let k0 = key.offset.wrapping_add(i as u64) >> 1;
+        for (k, h) in draws[..pairs].iter_mut().enumerate() {
+            *h = draw(base, k0.wrapping_add(k as u64));
+        }
+        for (m, &h) in mask[i..i + 2 * pairs]
+            .chunks_exact_mut(2)
+            .zip(&draws[..pairs])
+        {
+            m[0] = u8::from(h >> 32 >= threshold);
+            m[1] = u8::from(h & 0xFFFF_FFFF >= threshold);
+        }
+        i += 2 * pairs;
+    }
+    if i < n {
+        mask[i] = u8::from(draw(base, key.offset.wrapping_add(i as u64) >> 1) >> 32 >= threshold);
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +292,33 @@ mod tests {
             DropoutKey { seed: 43, ..KEY },
         ] {
             assert_ne!(forward(&x, other), whole, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn dropout_mask_is_the_forward_mask_at_any_offset() {
+        let x = vec![1.0f64; 301];
+        for offset in [0u64, 1, 2, 77, 128] {
+            for p in [0.0, 0.3, 1.0] {
+                let key = DropoutKey { offset, p, ..KEY };
+                let y = forward(&x, key);
+                for n in [0, 1, 2, 129, 301] {
+                    let mut mask = vec![9u8; n];
+                    dropout_mask(&mut mask, key);
+                    for (i, &m) in mask.iter().enumerate() {
+                        assert_eq!(
+                            m,
+                            u8::from(y[i] != 0.0),
+                            "offset {offset} p {p} n {n} i {i}"
+                        );
+                    }
+                    let mut portable = vec![9u8; n];
+                    dropout_mask_loop(&mut portable, key);
+                    if p > 0.0 {
+                        assert_eq!(portable, mask);
+                    }
+                }
+            }
         }
     }
 

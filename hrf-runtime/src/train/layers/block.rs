@@ -6,7 +6,7 @@ use std::vec::Vec;
 
 use rayon::prelude::*;
 
-use crate::kernels::dropout::{DropoutKey, dropout_backward, dropout_forward};
+use crate::kernels::dropout::{DropoutKey, dropout_mask};
 use crate::kernels::layer_norm::LayerNormDims;
 use crate::real::Real;
 
@@ -99,8 +99,9 @@ pub(crate) struct Sublayer<T> {
     /// Dropout site id (distinct per sublayer of the model).
     pub site: u64,
     pub branch: Branch<T>,
-    /// (rows, d) — dropped branch output (train mode) / gradient scratch.
-    dropped: Vec<T>,
+    /// (rows, d) — the dropout mask of the last train-mode forward (1 = kept), saved so
+    /// backward does not hash again.
+    mask: Vec<u8>,
     /// (rows, d) — gradient of the branch output, then of the LN output.
     dbranch: Vec<T>,
     dln: Vec<T>,
@@ -113,7 +114,7 @@ impl<T: Real> Sublayer<T> {
             scale,
             site,
             branch,
-            dropped: Vec::new(),
+            mask: Vec::new(),
             dbranch: Vec::new(),
             dln: Vec::new(),
         }
@@ -167,29 +168,29 @@ impl<T: Real> Sublayer<T> {
         let d = self.norm.slots.width;
         match cx.mode {
             Mode::Train { dropout_seed } if cx.dropout > 0.0 => {
-                let mut dropped = core::mem::take(&mut self.dropped);
-                sized(&mut dropped, x.len());
+                let mut mask = core::mem::take(&mut self.mask);
+                mask.resize(x.len(), 0);
                 {
-                    let (drop_view, out_view) = (
-                        DisjointRows::new(&mut dropped, d),
-                        DisjointRows::new(out, d),
-                    );
+                    let (mask_view, out_view) =
+                        (DisjointRows::new(&mut mask, d), DisjointRows::new(out, d));
                     let y = self.branch_out();
                     (0..frames.batch()).into_par_iter().for_each(|u| {
                         let r = frames.rows(u);
                         // SAFETY: utterance rows are disjoint.
-                        let (du, ou) =
-                            unsafe { (drop_view.rows(r.clone()), out_view.rows(r.clone())) };
+                        let (mu, ou) =
+                            unsafe { (mask_view.rows(r.clone()), out_view.rows(r.clone())) };
                         let key = self.key(cx.dropout, dropout_seed, u);
-                        dropout_forward(du, &y[r.start * d..r.end * d], key);
-                        // x ← x + scale·dropout(y)
-                        for ((o, &x), &v) in ou.iter_mut().zip(&x[r.start * d..r.end * d]).zip(&*du)
-                        {
+                        dropout_mask(mu, key);
+                        let keep_scale: T = key.scale();
+                        // x ← x + scale·dropout(y), dropout(y) = y/(1 − p) where kept, else 0.
+                        let (xu, yu) = (&x[r.start * d..r.end * d], &y[r.start * d..r.end * d]);
+                        for (((o, &x), &y), &m) in ou.iter_mut().zip(xu).zip(yu).zip(&*mu) {
+                            let v = if m != 0 { y * keep_scale } else { T::ZERO };
                             *o = x + scale * v;
                         }
                     });
                 }
-                self.dropped = dropped;
+                self.mask = mask;
             }
             _ => {
                 let n = RESIDUAL_BLOCK;
@@ -210,29 +211,23 @@ impl<T: Real> Sublayer<T> {
     /// branch's contribution is accumulated).
     pub fn backward(&mut self, cx: &mut Bwd<'_, T>, grad: &mut [T], x: &[T], frames: &Frames) {
         let t = Instant::now();
-        let d = self.norm.slots.width;
         let scale = T::from_f64(self.scale);
-        // dbranch = scale·mask·grad/(1 − p) (train) or scale·grad.
-        zeroed(&mut self.dbranch, grad.len());
+        // dbranch = scale·mask·grad/(1 − p) (train, with forward's saved mask) or scale·grad.
+        sized(&mut self.dbranch, grad.len());
         match cx.mode {
             Mode::Train { dropout_seed } if cx.dropout > 0.0 => {
-                let mut dbranch = core::mem::take(&mut self.dbranch);
-                {
-                    let view = DisjointRows::new(&mut dbranch, d);
-                    let g = &*grad;
-                    let this = &*self;
-                    (0..frames.batch()).into_par_iter().for_each(|u| {
-                        let r = frames.rows(u);
-                        // SAFETY: utterance rows are disjoint.
-                        let du = unsafe { view.rows(r.clone()) };
-                        let key = this.key(cx.dropout, dropout_seed, u);
-                        dropout_backward(du, &g[r.start * d..r.end * d], key);
-                        for v in du {
-                            *v *= scale;
+                let n = RESIDUAL_BLOCK;
+                let keep_scale: T = self.key(cx.dropout, dropout_seed, 0).scale();
+                self.dbranch
+                    .par_chunks_mut(n)
+                    .zip(grad.par_chunks(n))
+                    .zip(self.mask.par_chunks(n))
+                    .for_each(|((o, g), m)| {
+                        for ((o, &g), &m) in o.iter_mut().zip(g).zip(m) {
+                            let v = if m != 0 { g * keep_scale } else { T::ZERO };
+                            *o = v * scale;
                         }
                     });
-                }
-                self.dbranch = dbranch;
             }
             _ => {
                 let n = RESIDUAL_BLOCK;
