@@ -6,9 +6,6 @@
 //! Every buffer is allocated before its kernel runs and only the kernel call itself is counted,
 //! on this thread only (the harness's other threads cannot perturb the count).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use hrf_runtime::kernels::activation::{
     Activation, activation_backward, activation_forward, gelu_backward, gelu_forward,
     relu_backward, relu_forward, swish_backward, swish_forward,
@@ -39,56 +36,12 @@ use hrf_runtime::kernels::positions::{
 use hrf_runtime::kernels::residual::{residual_backward, residual_forward};
 use hrf_runtime::real::Real;
 
-/// Counts allocations (and reallocations) made by this thread while it is armed.
-struct Counting;
+mod alloc_counter;
 
-thread_local! {
-    /// Whether this thread's allocations are being counted.
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    /// This thread's count: per thread, so tests running in parallel never see each other's.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    if ARMED.try_with(Cell::get).unwrap_or(false) {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use alloc_counter::{Counting, allocations_in};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Allocations made by `f` on this thread.
-fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    ARMED.with(|a| a.set(true));
-    f();
-    ARMED.with(|a| a.set(false));
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 /// Frames after the front end (600 input frames / 4).
 const FRAMES: usize = 150;

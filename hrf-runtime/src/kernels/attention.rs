@@ -177,7 +177,15 @@ pub fn attention_forward<T: Real>(
     out[len * dims.d..t * dims.d].fill(T::ZERO);
     for h in 0..dims.heads {
         let p_h = &mut probs[h * t * t..(h + 1) * t * t];
-        p_h.fill(T::ZERO);
+        if dims.window.is_some() {
+            p_h.fill(T::ZERO);
+        } else {
+            // Global: the block below writes all of `len × len`; zero only the padding.
+            for (i, row) in p_h.chunks_exact_mut(t).enumerate() {
+                let from = if i < len { len } else { 0 };
+                row[from..].fill(T::ZERO);
+            }
+        }
         for queries in dims.query_blocks(len) {
             let keys = dims.block_keys(&queries, len);
             let s_view = dims.score_view(&queries, &keys);
