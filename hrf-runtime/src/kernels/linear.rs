@@ -6,8 +6,8 @@
 //! - `bias`:   `(out_dim)`, optional;
 //! - `out`:    `(rows, out_dim)` row-major.
 //!
-//! Every product is one call to [`gemm`], so the kernels run at `matrixmultiply`'s rate with no
-//! packing or copies of their own.
+//! Every product is one call to the engine's [`gemm`] (no allocation, no copies of its own
+//! beyond the GEMM's stack-packed panels).
 
 use crate::kernels::gemm::{Op, gemm};
 use crate::real::Real;
