@@ -7,8 +7,9 @@
 //! contiguous along time (`B`): no transpose or packing of weights, and no allocation (the
 //! shapes are small and fixed, so even the training GEMM's panel copies are skipped). The
 //! register tile is `MR` rows × `NV` SIMD vectors of `C`; the time axis is padded to a
-//! multiple of [`TIME_ALIGN`] so every tile is full-width. Dispatch: AVX-512F, else AVX2+FMA (runtime detection with `std`,
-//! compile-time target features without), else a portable 8-lane path.
+//! multiple of [`TIME_ALIGN`] so every tile is full-width. Dispatch: AVX-512F, else AVX2+FMA
+//! (runtime detection with `std`, compile-time target features without), else a portable
+//! 8-lane path.
 
 use crate::kernels::activation::{Activation, sigmoid};
 
