@@ -8,20 +8,24 @@ use crate::real::Real;
 
 /// `row ← softmax(row)` in place: `exp(x − max) / Σ exp(x − max)`. `row` must not be empty.
 ///
-/// In f32 the same loop runs inside an AVX-512F or AVX2 copy when the CPU has one (16 or 8
-/// lanes instead of baseline SSE2's 4; Rust never contracts `a·b + c` into an FMA, so the result
-/// is bit-identical on every path).
+/// In f32 (production) this is [`softmax_f32`], run inside an AVX-512F or AVX2 copy when the CPU
+/// has one (16 or 8 lanes instead of baseline SSE2's 4; Rust never contracts `a·b + c` into an
+/// FMA, so the result is bit-identical on every path). In f64 (the gradient tests) it uses the
+/// exact `Real::exp`.
 pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if let Some(r) = as_f32_mut(row) {
-        if crate::cpu::has_avx512() {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { softmax_avx512(r) };
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        {
+            if crate::cpu::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { softmax_avx512(r) };
+            }
+            if crate::cpu::has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { softmax_avx2(r) };
+            }
         }
-        if crate::cpu::has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { softmax_avx2(r) };
-        }
+        return softmax_f32(r);
     }
     softmax_generic(row);
 }
@@ -29,29 +33,109 @@ pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx512f")]
 fn softmax_avx512(row: &mut [f32]) {
-    softmax_generic(row);
+    softmax_f32(row);
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx2")]
 fn softmax_avx2(row: &mut [f32]) {
-    softmax_generic(row);
+    softmax_f32(row);
+}
+
+/// Lanes of the f32 softmax loops: four AVX-512 vectors, so each iteration carries four
+/// independent `exp` dependency chains (one chain per iteration left the loop latency-bound).
+const W: usize = 16;
+
+/// The f32 softmax as three fused passes over `W`-wide chunks (max; `exp` with the running sum;
+/// scale), the ragged tail going through a `W`-wide buffer padded with `−∞` so that it runs
+/// vectorised too (a scalar tail of `exp` costs as much as the whole vector part at 150 keys).
+#[inline(always)]
+fn softmax_f32(row: &mut [f32]) {
+    let full = row.len() / W * W;
+    let (body, rest) = row.split_at_mut(full);
+    let mut tail = [f32::NEG_INFINITY; W];
+    tail[..rest.len()].copy_from_slice(rest);
+    let mut m = tail;
+    for chunk in body.chunks_exact(W) {
+        for (m, &x) in m.iter_mut().zip(chunk) {
+            *m = if x > *m { x } else { *m };
+        }
+    }
+    let max = m
+        .iter()
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    let mut sum = [0.0f32; W];
+    for chunk in body.chunks_exact_mut(W) {
+        for (s, x) in sum.iter_mut().zip(chunk) {
+            *x = exp_f32(*x - max);
+            *s += *x;
+        }
+    }
+    for (l, (s, x)) in sum.iter_mut().zip(tail.iter_mut()).enumerate() {
+        // Padding lanes (`l ≥ rest.len()`) contribute exactly nothing.
+        *x = if l < rest.len() {
+            exp_f32(*x - max)
+        } else {
+            0.0
+        };
+        *s += *x;
+    }
+    let inv = 1.0 / tree_reduce(sum, |a, b| a + b);
+    for x in body.iter_mut() {
+        *x *= inv;
+    }
+    for (x, &e) in rest.iter_mut().zip(&tail) {
+        *x = e * inv;
+    }
+}
+
+/// The f32 softmax backward, `g ← p ⊙ (g − Σ p·g)`, in `W`-wide chunks with a zero-padded tail.
+#[inline(always)]
+fn softmax_backward_f32(g: &mut [f32], p: &[f32]) {
+    let full = g.len() / W * W;
+    let mut acc = [0.0f32; W];
+    for (gs, ps) in g[..full].chunks_exact(W).zip(p[..full].chunks_exact(W)) {
+        for ((a, &gv), &pv) in acc.iter_mut().zip(gs).zip(ps) {
+            *a += gv * pv;
+        }
+    }
+    for ((a, &gv), &pv) in acc.iter_mut().zip(&g[full..]).zip(&p[full..]) {
+        *a += gv * pv;
+    }
+    let dot = tree_reduce(acc, |a, b| a + b);
+    for (gv, &pv) in g.iter_mut().zip(p) {
+        *gv = pv * (*gv - dot);
+    }
+}
+
+/// Folds the `W` lanes pairwise (halving widths: `log₂ W` dependent steps instead of `W − 1`),
+/// which the compiler emits as vector shuffles: at 150 keys a row's two reductions were as
+/// costly as its `exp`s.
+#[inline(always)]
+fn tree_reduce(mut a: [f32; W], op: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut half = W / 2;
+    while half > 0 {
+        for i in 0..half {
+            a[i] = op(a[i], a[i + half]);
+        }
+        half /= 2;
+    }
+    a[0]
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx512f")]
 fn softmax_backward_avx512(g: &mut [f32], p: &[f32]) {
-    softmax_backward_generic(g, p);
+    softmax_backward_f32(g, p);
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx2")]
 fn softmax_backward_avx2(g: &mut [f32], p: &[f32]) {
-    softmax_backward_generic(g, p);
+    softmax_backward_f32(g, p);
 }
 
 /// The slice as `f32` when `T` is `f32` (resolved at monomorphisation).
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
 fn as_f32_mut<T: Real>(s: &mut [T]) -> Option<&mut [f32]> {
     // SAFETY: `T` is `f32` (same type, so same layout), checked first.
     (TypeId::of::<T>() == TypeId::of::<f32>())
@@ -75,7 +159,6 @@ fn softmax_generic<T: Real>(row: &mut [T]) {
 /// `dP` into `dS` (the Jacobian of softmax applied to the upstream gradient). `g: dP`, `p: P`.
 pub(super) fn softmax_backward_in_place<T: Real>(g: &mut [T], p: &[T]) {
     debug_assert_eq!(g.len(), p.len());
-    #[cfg(all(target_arch = "x86_64", feature = "std"))]
     if TypeId::of::<T>() == TypeId::of::<f32>() {
         // SAFETY: `T` is `f32` (checked just above), so both slices are `[f32]`.
         let (gf, pf) = unsafe {
@@ -84,14 +167,18 @@ pub(super) fn softmax_backward_in_place<T: Real>(g: &mut [T], p: &[T]) {
                 core::slice::from_raw_parts(p.as_ptr().cast::<f32>(), p.len()),
             )
         };
-        if crate::cpu::has_avx512() {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { softmax_backward_avx512(gf, pf) };
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        {
+            if crate::cpu::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { softmax_backward_avx512(gf, pf) };
+            }
+            if crate::cpu::has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { softmax_backward_avx2(gf, pf) };
+            }
         }
-        if crate::cpu::has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { softmax_backward_avx2(gf, pf) };
-        }
+        return softmax_backward_f32(gf, pf);
     }
     softmax_backward_generic(g, p);
 }
@@ -141,21 +228,11 @@ fn lanes_reduce<T: Real>(xs: &[T], op: impl Fn(T, T) -> T) -> T {
     rest.iter().fold(partial, |a, &b| op(a, b))
 }
 
-/// `x ← eˣ` for `x ≤ 0`. In f32 (production) this is the branch-free [`exp_f32`], which the
-/// compiler vectorises; in f64 (the gradient tests) it is the exact `Real::exp`. The `TypeId`
-/// test is resolved at monomorphisation, so each instance contains one loop.
+/// `x ← eˣ` for `x ≤ 0`, with the exact `Real::exp` (the f64 path; f32 runs [`softmax_f32`]).
 #[inline(always)]
 fn exp_non_positive_in_place<T: Real>(xs: &mut [T]) {
-    if TypeId::of::<T>() == TypeId::of::<f32>() {
-        // SAFETY: `T` is `f32` (checked just above), so the slice's layout is `[f32]`.
-        let xs = unsafe { &mut *(xs as *mut [T] as *mut [f32]) };
-        for x in xs {
-            *x = exp_f32(*x);
-        }
-    } else {
-        for x in xs {
-            *x = x.exp();
-        }
+    for x in xs {
+        *x = x.exp();
     }
 }
 
@@ -233,6 +310,56 @@ mod tests {
         softmax_in_place(&mut row);
         for (p, want) in row.iter().zip([0.125f32, 0.25, 0.625]) {
             assert!((p - want).abs() < 1e-6, "f32 {p} vs {want}");
+        }
+    }
+
+    /// The f32 softmax and its backward against f64 at every tail length (rows of 1–40 and
+    /// 150 keys), and bit-identical on every instruction-set path this CPU has.
+    #[test]
+    fn f32_softmax_matches_f64_and_every_isa_path() {
+        for n in (1..=40).chain([150]) {
+            let x: std::vec::Vec<f64> = (0..n)
+                .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.7)
+                .collect();
+            let mut want = x.clone();
+            softmax_generic(&mut want);
+            let mut got: std::vec::Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            softmax_f32(&mut got);
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (*g as f64 - w).abs() <= 1e-6 * w.max(1e-30) + 1e-12,
+                    "n {n}: {g} vs {w}"
+                );
+            }
+            let dp: std::vec::Vec<f32> = (0..n).map(|i| (i as f32 * 0.3).sin()).collect();
+            let mut ds = dp.clone();
+            softmax_backward_f32(&mut ds, &got);
+            let mut ds64: std::vec::Vec<f64> = dp.iter().map(|&v| v as f64).collect();
+            let p64: std::vec::Vec<f64> = got.iter().map(|&v| v as f64).collect();
+            softmax_backward_generic(&mut ds64, &p64);
+            for (g, w) in ds.iter().zip(&ds64) {
+                assert!((*g as f64 - w).abs() <= 1e-6, "backward n {n}: {g} vs {w}");
+            }
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            {
+                let base: std::vec::Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                if crate::cpu::has_avx512() {
+                    let mut r = base.clone();
+                    // SAFETY: AVX-512F present (checked).
+                    unsafe { softmax_avx512(&mut r) };
+                    assert_eq!(r, got, "avx512 n {n}");
+                    let mut d = dp.clone();
+                    // SAFETY: as above.
+                    unsafe { softmax_backward_avx512(&mut d, &got) };
+                    assert_eq!(d, ds, "avx512 backward n {n}");
+                }
+                if crate::cpu::has_avx2_fma() {
+                    let mut r = base.clone();
+                    // SAFETY: AVX2 present (checked).
+                    unsafe { softmax_avx2(&mut r) };
+                    assert_eq!(r, got, "avx2 n {n}");
+                }
+            }
         }
     }
 }

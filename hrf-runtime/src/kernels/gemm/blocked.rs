@@ -41,6 +41,26 @@ pub(crate) trait Vector: Copy {
     unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self;
     /// `a·b`.
     unsafe fn mul(a: Self, b: Self) -> Self;
+    /// Loads the first `n < LANES` values at `p` (the other lanes are zero); reads only those.
+    #[inline(always)]
+    unsafe fn load_partial(p: *const Self::S, n: usize) -> Self {
+        let mut buf = [Self::S::ZERO; 64];
+        // SAFETY: `n < LANES ≤ 64` values are readable at `p` (caller) and fit `buf`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), n);
+            Self::load(buf.as_ptr())
+        }
+    }
+    /// Stores the first `n < LANES` lanes at `p`; writes only those.
+    #[inline(always)]
+    unsafe fn store_partial(self, p: *mut Self::S, n: usize) {
+        let mut buf = [Self::S::ZERO; 64];
+        // SAFETY: `n < LANES ≤ 64` values are writable at `p` (caller) and fit `buf`.
+        unsafe {
+            self.store(buf.as_mut_ptr());
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), p, n);
+        }
+    }
 }
 
 /// A matrix operand: element `(i, j)` at `ptr + i·rs + j·cs`.
@@ -261,21 +281,33 @@ unsafe fn store_tile<V: Vector, const MR: usize, const NV: usize>(
     beta: V::S,
 ) {
     let nr = NV * V::LANES;
-    // SAFETY (whole body): only elements `(i0 + i, j0 + j)`, `i < rows`, `j < cols`, of `C`.
+    // SAFETY (whole body): only elements `(i0 + i, j0 + j)`, `i < rows`, `j < cols`, of `C`
+    // (partial vectors read and write only their first `cols − j` lanes).
     unsafe {
         let al = V::splat(alpha);
-        if t.rows == MR && t.cols == nr && c.cs == 1 {
+        if c.cs == 1 {
+            // Row-contiguous C: whole vectors, then one partial vector for a ragged edge.
             let be = V::splat(beta);
-            for (i, acc_i) in acc.iter().enumerate() {
+            for (i, acc_i) in acc.iter().enumerate().take(t.rows) {
                 let cp = c.ptr.offset((t.i0 + i) as isize * c.rs + t.j0 as isize);
                 for (v, &x) in acc_i.iter().enumerate() {
-                    let p = cp.add(v * V::LANES);
-                    let out = if beta == V::S::ZERO {
-                        V::mul(al, x)
-                    } else {
-                        V::mul_add(be, V::load(p), V::mul(al, x))
-                    };
-                    out.store(p);
+                    let (p, j) = (cp.add(v * V::LANES), v * V::LANES);
+                    if j + V::LANES <= t.cols {
+                        let out = if beta == V::S::ZERO {
+                            V::mul(al, x)
+                        } else {
+                            V::mul_add(be, V::load(p), V::mul(al, x))
+                        };
+                        out.store(p);
+                    } else if j < t.cols {
+                        let n = t.cols - j;
+                        let out = if beta == V::S::ZERO {
+                            V::mul(al, x)
+                        } else {
+                            V::mul_add(be, V::load_partial(p, n), V::mul(al, x))
+                        };
+                        out.store_partial(p, n);
+                    }
                 }
             }
             return;

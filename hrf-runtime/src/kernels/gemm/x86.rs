@@ -7,7 +7,7 @@ use super::blocked::{Mat, Vector, driver};
 
 macro_rules! vector {
     ($name:ident, $s:ty, $reg:ty, $lanes:literal, $zero:ident, $set1:ident, $loadu:ident,
-     $storeu:ident, $fmadd:ident, $mul:ident) => {
+     $storeu:ident, $fmadd:ident, $mul:ident $(, masked: $maskz_loadu:ident, $mask_storeu:ident, $mask:ty)?) => {
         #[derive(Clone, Copy)]
         pub(super) struct $name($reg);
 
@@ -44,6 +44,19 @@ macro_rules! vector {
                 // SAFETY: as for `zero`.
                 $name(unsafe { $mul(a.0, b.0) })
             }
+            $(
+            #[inline(always)]
+            unsafe fn load_partial(p: *const $s, n: usize) -> Self {
+                // SAFETY: masked lanes are not read (AVX-512 fault suppression); the first `n`
+                // are readable (caller).
+                $name(unsafe { $maskz_loadu(((1u32 << n) - 1) as $mask, p) })
+            }
+            #[inline(always)]
+            unsafe fn store_partial(self, p: *mut $s, n: usize) {
+                // SAFETY: only the first `n` lanes are written, and they are writable (caller).
+                unsafe { $mask_storeu(p, ((1u32 << n) - 1) as $mask, self.0) }
+            }
+            )?
         }
     };
 }
@@ -97,8 +110,9 @@ vector!(
     _mm256_mul_pd
 );
 
-/// One entry point per (instruction set, scalar), with three register tiles by `n`: one vector
-/// of columns (`n ≤ LANES`, e.g. an attention head's 16), two, or four (everything wider).
+/// One entry point per (instruction set, scalar), with three register tiles: four vectors of
+/// columns for the bulk of `C`, two and one for what remains (`n ≤ LANES`, e.g. an attention
+/// head's 16 columns, runs entirely on the one-vector tile).
 macro_rules! entry {
     ($name:ident, $feat:literal, $v:ty, $s:ty, [$mr1:literal, $mr2:literal, $mr4:literal]) => {
         #[target_feature(enable = $feat)]
@@ -114,14 +128,34 @@ macro_rules! entry {
             c: Mat<*mut $s>,
         ) {
             const LANES: usize = <$v as Vector>::LANES;
-            // SAFETY: forwarded contract of `driver`; the features are enabled here.
+            // SAFETY: forwarded contract of `driver` on column ranges of `B` and `C`; the
+            // features are enabled here.
             unsafe {
-                if n <= LANES {
-                    driver::<$v, $mr1, 1>(m, k, n, alpha, a, b, beta, c)
-                } else if n <= 2 * LANES {
-                    driver::<$v, $mr2, 2>(m, k, n, alpha, a, b, beta, c)
-                } else {
-                    driver::<$v, $mr4, 4>(m, k, n, alpha, a, b, beta, c)
+                // Whole 4-vector panels first, then 2- and 1-vector tiles for the rest, so a
+                // ragged edge wastes little (`n = 150`: 128 + 16 + 6, the last one masked).
+                let wide = n / (4 * LANES) * (4 * LANES);
+                if wide > 0 {
+                    driver::<$v, $mr4, 4>(m, k, wide, alpha, a, b, beta, c);
+                }
+                let mut j = wide;
+                while j < n {
+                    let (b_j, c_j) = (
+                        Mat {
+                            ptr: b.ptr.offset(j as isize * b.cs),
+                            ..b
+                        },
+                        Mat {
+                            ptr: c.ptr.offset(j as isize * c.cs),
+                            ..c
+                        },
+                    );
+                    let cols = (n - j).min(if n - j >= 2 * LANES { 2 * LANES } else { LANES });
+                    if cols > LANES {
+                        driver::<$v, $mr2, 2>(m, k, cols, alpha, a, b_j, beta, c_j);
+                    } else {
+                        driver::<$v, $mr1, 1>(m, k, cols, alpha, a, b_j, beta, c_j);
+                    }
+                    j += cols;
                 }
             }
         }
