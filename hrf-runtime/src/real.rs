@@ -72,10 +72,34 @@ pub trait Real:
         rsc: isize,
         csc: isize,
     );
+
+    /// [`Real::gemm_raw`] plus a per-column `bias: (n)` added to every row of `C` in the same
+    /// pass (`C ← α·A·B + β·C + 1·biasᵀ`).
+    ///
+    /// # Safety
+    /// As for [`Real::gemm_raw`], and `bias` must hold `n` readable values not overlapping `C`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_bias_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+        bias: *const Self,
+    );
 }
 
 macro_rules! impl_real {
-    ($t:ty, $gemm:path, $exp:path, $ln:path, $tanh:path, $sqrt:path, $erf:path, $sin:path, $cos:path, $fabs:path, $pow:path) => {
+    ($t:ty, $gemm:path, $gemm_bias:path, $exp:path, $ln:path, $tanh:path, $sqrt:path, $erf:path, $sin:path, $cos:path, $fabs:path, $pow:path) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -147,6 +171,31 @@ macro_rules! impl_real {
                 // SAFETY: forwarded contract of `gemm_raw`.
                 unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
             }
+            #[inline(always)]
+            unsafe fn gemm_bias_raw(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
+                bias: *const Self,
+            ) {
+                // SAFETY: forwarded contract of `gemm_bias_raw`.
+                unsafe {
+                    $gemm_bias(
+                        m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, bias,
+                    )
+                }
+            }
         }
     };
 }
@@ -154,6 +203,7 @@ macro_rules! impl_real {
 impl_real!(
     f32,
     crate::kernels::gemm::sgemm_raw,
+    crate::kernels::gemm::sgemm_bias_raw,
     libm::expf,
     libm::logf,
     libm::tanhf,
@@ -167,6 +217,7 @@ impl_real!(
 impl_real!(
     f64,
     crate::kernels::gemm::dgemm_raw,
+    crate::kernels::gemm::dgemm_bias_raw,
     libm::exp,
     libm::log,
     libm::tanh,

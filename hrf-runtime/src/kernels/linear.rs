@@ -9,7 +9,7 @@
 //! Every product is one call to the engine's [`gemm`] (no allocation, no copies of its own
 //! beyond the GEMM's stack-packed panels).
 
-use crate::kernels::gemm::{Op, gemm};
+use crate::kernels::gemm::{Op, gemm, gemm_bias};
 use crate::real::Real;
 
 /// Sizes of a linear layer applied to `rows` frames.
@@ -26,8 +26,8 @@ pub struct LinearDims {
 /// `out = inp·weightᵀ + bias` (overwrites `out`).
 ///
 /// Shapes: `out: (rows, out_dim)`, `inp: (rows, in_dim)`, `weight: (out_dim, in_dim)`,
-/// `bias: (out_dim)`. With a bias, `out` is first filled with the bias row and the GEMM
-/// accumulates onto it (`beta = 1`), so the bias costs one write and no extra read pass.
+/// `bias: (out_dim)`. The bias is added by the GEMM as it stores each tile, so `out` is written
+/// once and never read.
 pub fn linear_forward<T: Real>(
     out: &mut [T],
     inp: &[T],
@@ -55,18 +55,12 @@ pub fn linear_forward<T: Real>(
         out_dim * in_dim,
         "linear_forward: weight is (out, in)"
     );
-    let beta = match bias {
-        Some(b) => {
-            debug_assert_eq!(b.len(), out_dim, "linear_forward: bias is (out_dim)");
-            for row in out.chunks_exact_mut(out_dim) {
-                row.copy_from_slice(b);
-            }
-            T::ONE
-        }
-        None => T::ZERO,
-    };
-    // out (rows×out) = inp (rows×in) · Wᵀ (in×out)
-    gemm(
+    debug_assert!(
+        bias.is_none_or(|b| b.len() == out_dim),
+        "linear_forward: bias is (out_dim)"
+    );
+    // out (rows×out) = inp (rows×in) · Wᵀ (in×out) + 1·biasᵀ
+    gemm_bias(
         out,
         inp,
         Op::N,
@@ -76,7 +70,8 @@ pub fn linear_forward<T: Real>(
         in_dim,
         out_dim,
         T::ONE,
-        beta,
+        T::ZERO,
+        bias,
     );
 }
 

@@ -120,8 +120,8 @@ pub(crate) fn linear_forward_then<T: Real, F>(
 {
     let (rows, in_dim, out_dim) = (x.rows(), x.cols, y.cols);
     assert!(
-        weight.len() == out_dim * in_dim,
-        "dense: weight is (out, in)"
+        weight.len() == out_dim * in_dim && bias.is_none_or(|b| b.len() == out_dim),
+        "dense: weight is (out, in), bias (out)"
     );
     check_view(y.data.len(), rows, y.stride, y.col0, out_dim);
     check_view(x.data.len(), rows, x.stride, x.col0, in_dim);
@@ -133,19 +133,12 @@ pub(crate) fn linear_forward_then<T: Real, F>(
         .enumerate()
         .for_each(|(blk, (yb, xb))| {
             let m = yb.len() / ys;
-            let beta = match bias {
-                Some(b) => {
-                    for row in yb.chunks_exact_mut(ys) {
-                        row[y.col0..y.col0 + out_dim].copy_from_slice(b);
-                    }
-                    T::ONE
-                }
-                None => T::ZERO,
-            };
+            let bias = bias.map_or(core::ptr::null(), <[T]>::as_ptr);
             // SAFETY: `check_view` bounded every (row, col) of both views over all rows; a block
-            // holds whole rows of each; `yb` is exclusively borrowed and distinct from `xb`/W.
+            // holds whole rows of each; `yb` is exclusively borrowed and distinct from `xb`/W;
+            // `bias` (asserted `out` long) is added in the GEMM's store, not written to `y` first.
             unsafe {
-                T::gemm_raw(
+                T::gemm_bias_raw(
                     m,
                     in_dim,
                     out_dim,
@@ -156,10 +149,11 @@ pub(crate) fn linear_forward_then<T: Real, F>(
                     weight.as_ptr(),
                     1,
                     in_dim as isize,
-                    beta,
+                    T::ZERO,
                     yb.as_mut_ptr().add(y.col0),
                     ys as isize,
                     1,
+                    bias,
                 )
             }
             then(blk * rb, yb);

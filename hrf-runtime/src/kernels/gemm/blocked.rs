@@ -41,6 +41,8 @@ pub(crate) trait Vector: Copy {
     unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self;
     /// `a·b`.
     unsafe fn mul(a: Self, b: Self) -> Self;
+    /// `a + b`.
+    unsafe fn add(a: Self, b: Self) -> Self;
     /// Loads the first `n < LANES` values at `p` (the other lanes are zero); reads only those.
     #[inline(always)]
     unsafe fn load_partial(p: *const Self::S, n: usize) -> Self {
@@ -71,11 +73,12 @@ pub(crate) struct Mat<P> {
     pub cs: isize,
 }
 
-/// `C ← α·A·B + β·C` (`A: m×k`, `B: k×n`, `C: m×n`); `β = 0` overwrites without reading `C`.
+/// `C ← α·A·B + β·C + 1·biasᵀ` (`A: m×k`, `B: k×n`, `C: m×n`, `bias: (n)` added to every row,
+/// or null for none); `β = 0` overwrites without reading `C`.
 ///
 /// # Safety
 /// Every element `(i, j)` of each operand for the given shapes must be in bounds of its
-/// buffer, and `C` must not overlap `A` or `B`.
+/// buffer, `bias` null or `n` readable values, and `C` must not overlap `A`, `B` or `bias`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn driver<V: Vector, const MR: usize, const NV: usize>(
@@ -87,6 +90,7 @@ pub(crate) unsafe fn driver<V: Vector, const MR: usize, const NV: usize>(
     b: Mat<*const V::S>,
     beta: V::S,
     c: Mat<*mut V::S>,
+    bias: *const V::S,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -95,7 +99,7 @@ pub(crate) unsafe fn driver<V: Vector, const MR: usize, const NV: usize>(
     // `i < m`, `j < n` (or `p < k`) of its operand, which the caller guarantees in bounds.
     unsafe {
         if k == 0 {
-            scale_c(m, n, beta, c);
+            scale_c(m, n, beta, c, bias);
             return;
         }
         let nr = NV * V::LANES;
@@ -107,7 +111,12 @@ pub(crate) unsafe fn driver<V: Vector, const MR: usize, const NV: usize>(
         let kc_even = k.div_ceil(k.div_ceil(KC));
         for pc in (0..k).step_by(kc_even) {
             let kc = kc_even.min(k - pc);
-            let beta_p = if pc == 0 { beta } else { V::S::ONE };
+            // The first `k` block applies β and the bias; later ones accumulate onto it.
+            let (beta_p, bias_p) = if pc == 0 {
+                (beta, bias)
+            } else {
+                (V::S::ONE, core::ptr::null())
+            };
             for ic in (0..m).step_by(mc) {
                 let m_blk = mc.min(m - ic);
                 for jr in (0..n).step_by(nr) {
@@ -124,10 +133,15 @@ pub(crate) unsafe fn driver<V: Vector, const MR: usize, const NV: usize>(
                             j0: jr,
                             cols,
                         };
-                        if a.rs == 1 {
-                            tile::<V, MR, NV, true>(packed, a, c, at, alpha, beta_p);
+                        let bias_j = if bias_p.is_null() {
+                            bias_p
                         } else {
-                            tile::<V, MR, NV, false>(packed, a, c, at, alpha, beta_p);
+                            bias_p.add(jr)
+                        };
+                        if a.rs == 1 {
+                            tile::<V, MR, NV, true>(packed, a, c, at, alpha, beta_p, bias_j);
+                        } else {
+                            tile::<V, MR, NV, false>(packed, a, c, at, alpha, beta_p, bias_j);
                         }
                     }
                 }
@@ -136,15 +150,20 @@ pub(crate) unsafe fn driver<V: Vector, const MR: usize, const NV: usize>(
     }
 }
 
-/// `C ← β·C` (zeroed, not scaled, when `β = 0`): the whole product when `k = 0`.
+/// `C ← β·C + 1·biasᵀ` (`β = 0`: `C` not read): the whole product when `k = 0`.
 #[inline(always)]
-unsafe fn scale_c<S: Real>(m: usize, n: usize, beta: S, c: Mat<*mut S>) {
+unsafe fn scale_c<S: Real>(m: usize, n: usize, beta: S, c: Mat<*mut S>, bias: *const S) {
     for i in 0..m {
         for j in 0..n {
-            // SAFETY: `(i, j)` is in bounds (caller's contract).
+            // SAFETY: `(i, j)` is in bounds and `bias` null or `n` long (caller's contract).
             unsafe {
                 let p = c.ptr.offset(i as isize * c.rs + j as isize * c.cs);
-                *p = if beta == S::ZERO { S::ZERO } else { beta * *p };
+                let b = if bias.is_null() {
+                    S::ZERO
+                } else {
+                    *bias.add(j)
+                };
+                *p = if beta == S::ZERO { b } else { beta * *p + b };
             }
         }
     }
@@ -225,6 +244,7 @@ unsafe fn tile<V: Vector, const MR: usize, const NV: usize, const A_COLS: bool>(
     t: Tile,
     alpha: V::S,
     beta: V::S,
+    bias: *const V::S,
 ) {
     // SAFETY (whole body): rows past `t.rows` re-read row `i0 + rows − 1`, so every `A` read is
     // an element `(i < m, p < k)`; `C` writes are limited to the tile's valid rows and columns.
@@ -267,11 +287,12 @@ unsafe fn tile<V: Vector, const MR: usize, const NV: usize, const A_COLS: bool>(
                 }
             }
         }
-        store_tile::<V, MR, NV>(&acc, c, t, alpha, beta);
+        store_tile::<V, MR, NV>(&acc, c, t, alpha, beta, bias);
     }
 }
 
-/// `C ← α·acc + β·C` on the tile's valid part (`β = 0`: `C` is not read).
+/// `C ← α·acc + β·C + bias` on the tile's valid part (`β = 0`: `C` is not read; `bias`
+/// points at the tile's first column's bias, or is null).
 #[inline(always)]
 unsafe fn store_tile<V: Vector, const MR: usize, const NV: usize>(
     acc: &[[V; NV]; MR],
@@ -279,6 +300,7 @@ unsafe fn store_tile<V: Vector, const MR: usize, const NV: usize>(
     t: Tile,
     alpha: V::S,
     beta: V::S,
+    bias: *const V::S,
 ) {
     let nr = NV * V::LANES;
     // SAFETY (whole body): only elements `(i0 + i, j0 + j)`, `i < rows`, `j < cols`, of `C`
@@ -288,24 +310,39 @@ unsafe fn store_tile<V: Vector, const MR: usize, const NV: usize>(
         if c.cs == 1 {
             // Row-contiguous C: whole vectors, then one partial vector for a ragged edge.
             let be = V::splat(beta);
+            // Through `black_box`: as a loop invariant the bias vectors get hoisted out of the
+            // tile loops and held in registers, which pushes the 6×4 kernel's 24 accumulators
+            // into spills (dW ran at half speed). Loaded at the store, they come from L1.
+            let bias = core::hint::black_box(bias);
+            let has_bias = !bias.is_null();
             for (i, acc_i) in acc.iter().enumerate().take(t.rows) {
                 let cp = c.ptr.offset((t.i0 + i) as isize * c.rs + t.j0 as isize);
                 for (v, &x) in acc_i.iter().enumerate() {
                     let (p, j) = (cp.add(v * V::LANES), v * V::LANES);
-                    if j + V::LANES <= t.cols {
-                        let out = if beta == V::S::ZERO {
-                            V::mul(al, x)
+                    if j >= t.cols {
+                        break;
+                    }
+                    let n = (t.cols - j).min(V::LANES);
+                    let mut out = V::mul(al, x);
+                    if beta != V::S::ZERO {
+                        let old = if n == V::LANES {
+                            V::load(p)
                         } else {
-                            V::mul_add(be, V::load(p), V::mul(al, x))
+                            V::load_partial(p, n)
                         };
+                        out = V::mul_add(be, old, out);
+                    }
+                    if has_bias {
+                        let b = if n == V::LANES {
+                            V::load(bias.add(j))
+                        } else {
+                            V::load_partial(bias.add(j), n)
+                        };
+                        out = V::add(out, b);
+                    }
+                    if n == V::LANES {
                         out.store(p);
-                    } else if j < t.cols {
-                        let n = t.cols - j;
-                        let out = if beta == V::S::ZERO {
-                            V::mul(al, x)
-                        } else {
-                            V::mul_add(be, V::load_partial(p, n), V::mul(al, x))
-                        };
+                    } else {
                         out.store_partial(p, n);
                     }
                 }
@@ -324,8 +361,14 @@ unsafe fn store_tile<V: Vector, const MR: usize, const NV: usize>(
                 let p = c
                     .ptr
                     .offset((t.i0 + i) as isize * c.rs + (t.j0 + j) as isize * c.cs);
-                let x = *vals.add(i * nr + j);
-                *p = if beta == V::S::ZERO { x } else { beta * *p + x };
+                let mut x = *vals.add(i * nr + j);
+                if beta != V::S::ZERO {
+                    x = beta * *p + x;
+                }
+                if !bias.is_null() {
+                    x += *bias.add(j);
+                }
+                *p = x;
             }
         }
     }
@@ -364,5 +407,9 @@ impl<T: Real, const W: usize> Vector for Portable<T, W> {
     #[inline(always)]
     unsafe fn mul(a: Self, b: Self) -> Self {
         Portable(core::array::from_fn(|l| a.0[l] * b.0[l]))
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        Portable(core::array::from_fn(|l| a.0[l] + b.0[l]))
     }
 }

@@ -18,8 +18,9 @@ use crate::real::Real;
 use blocked::{Mat, Portable, driver};
 
 macro_rules! raw_entry {
-    ($(#[$doc:meta])* $name:ident, $s:ty, $avx512:ident, $avx2:ident) => {
-        $(#[$doc])*
+    ($s:ty, $name:ident, $bias_name:ident, $avx512:ident, $avx2:ident) => {
+        /// `C ← α·A·B + β·C` over arbitrary strides; `β = 0` overwrites without reading `C`.
+        ///
         /// # Safety
         /// Every element `(i, j)` of `A: m×k` at `a + i·rsa + j·csa`, of `B: k×n` at
         /// `b + i·rsb + j·csb` and of `C: m×n` at `c + i·rsc + j·csc` must be in bounds of its
@@ -41,34 +42,86 @@ macro_rules! raw_entry {
             rsc: isize,
             csc: isize,
         ) {
-            let a = Mat { ptr: a, rs: rsa, cs: csa };
-            let b = Mat { ptr: b, rs: rsb, cs: csb };
-            let c = Mat { ptr: c, rs: rsc, cs: csc };
+            // SAFETY: forwarded contract, no bias.
+            unsafe {
+                $bias_name(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a,
+                    rsa,
+                    csa,
+                    b,
+                    rsb,
+                    csb,
+                    beta,
+                    c,
+                    rsc,
+                    csc,
+                    core::ptr::null(),
+                )
+            }
+        }
+
+        /// `C ← α·A·B + β·C + 1·biasᵀ`: the product with a per-column `bias: (n)` added to every
+        /// row in the same pass (null: none), e.g. a linear's `x·Wᵀ + b` without writing `b`
+        /// into `C` first.
+        ///
+        /// # Safety
+        /// As for the bias-free form, and `bias` null or `n` readable values not overlapping `C`.
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn $bias_name(
+            m: usize,
+            k: usize,
+            n: usize,
+            alpha: $s,
+            a: *const $s,
+            rsa: isize,
+            csa: isize,
+            b: *const $s,
+            rsb: isize,
+            csb: isize,
+            beta: $s,
+            c: *mut $s,
+            rsc: isize,
+            csc: isize,
+            bias: *const $s,
+        ) {
+            let a = Mat {
+                ptr: a,
+                rs: rsa,
+                cs: csa,
+            };
+            let b = Mat {
+                ptr: b,
+                rs: rsb,
+                cs: csb,
+            };
+            let c = Mat {
+                ptr: c,
+                rs: rsc,
+                cs: csc,
+            };
             // SAFETY: forwarded contract; each entry point runs only where its features exist.
             unsafe {
                 #[cfg(target_arch = "x86_64")]
                 {
                     if has_avx512() {
-                        return x86::$avx512(m, k, n, alpha, a, b, beta, c);
+                        return x86::$avx512(m, k, n, alpha, a, b, beta, c, bias);
                     }
                     if has_avx2_fma() {
-                        return x86::$avx2(m, k, n, alpha, a, b, beta, c);
+                        return x86::$avx2(m, k, n, alpha, a, b, beta, c, bias);
                     }
                 }
-                driver::<Portable<$s, 8>, 4, 2>(m, k, n, alpha, a, b, beta, c)
+                driver::<Portable<$s, 8>, 4, 2>(m, k, n, alpha, a, b, beta, c, bias)
             }
         }
     };
 }
 
-raw_entry!(
-    /// `C ← α·A·B + β·C` in f32 over arbitrary strides; `β = 0` overwrites without reading `C`.
-    sgemm_raw, f32, sgemm_avx512, sgemm_avx2
-);
-raw_entry!(
-    /// `C ← α·A·B + β·C` in f64 over arbitrary strides; `β = 0` overwrites without reading `C`.
-    dgemm_raw, f64, dgemm_avx512, dgemm_avx2
-);
+raw_entry!(f32, sgemm_raw, sgemm_bias_raw, sgemm_avx512, sgemm_avx2);
+raw_entry!(f64, dgemm_raw, dgemm_bias_raw, dgemm_avx512, dgemm_avx2);
 
 /// How an operand is read: as stored (row-major) or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,8 +151,31 @@ pub fn gemm<T: Real>(
     alpha: T,
     beta: T,
 ) {
+    gemm_bias(c, a, op_a, b, op_b, m, k, n, alpha, beta, None);
+}
+
+/// [`gemm`] plus an optional per-column `bias: (n)` added to every row of `C` in the same pass:
+/// `C ← alpha·op(A)·op(B) + beta·C + 1·biasᵀ` (a linear's `x·Wᵀ + b` in one write of `C`).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn gemm_bias<T: Real>(
+    c: &mut [T],
+    a: &[T],
+    op_a: Op,
+    b: &[T],
+    op_b: Op,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    beta: T,
+    bias: Option<&[T]>,
+) {
     assert!(
-        c.len() >= m * n && a.len() >= m * k && b.len() >= k * n,
+        c.len() >= m * n
+            && a.len() >= m * k
+            && b.len() >= k * n
+            && bias.is_none_or(|v| v.len() >= n),
         "gemm: buffer too small"
     );
     if m == 0 || n == 0 {
@@ -114,9 +190,9 @@ pub fn gemm<T: Real>(
         Op::T => (1, k as isize),
     };
     // SAFETY: the asserts above bound every index reached for these shapes and strides, and the
-    // borrow checker guarantees `c` does not alias `a` or `b`.
+    // borrow checker guarantees `c` does not alias `a`, `b` or `bias`.
     unsafe {
-        T::gemm_raw(
+        T::gemm_bias_raw(
             m,
             k,
             n,
@@ -131,6 +207,7 @@ pub fn gemm<T: Real>(
             c.as_mut_ptr(),
             n as isize,
             1,
+            bias.map_or(core::ptr::null(), <[T]>::as_ptr),
         )
     }
 }

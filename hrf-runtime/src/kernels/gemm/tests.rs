@@ -11,7 +11,8 @@ use super::{Op, gemm};
 use crate::real::Real;
 use crate::testing::Rng;
 
-type Entry<S> = unsafe fn(usize, usize, usize, S, Mat<*const S>, Mat<*const S>, S, Mat<*mut S>);
+type Entry<S> =
+    unsafe fn(usize, usize, usize, S, Mat<*const S>, Mat<*const S>, S, Mat<*mut S>, *const S);
 
 #[allow(clippy::too_many_arguments)]
 unsafe fn portable<S: Real>(
@@ -23,13 +24,14 @@ unsafe fn portable<S: Real>(
     b: Mat<*const S>,
     be: S,
     c: Mat<*mut S>,
+    bias: *const S,
 ) {
     // SAFETY: forwarded.
     unsafe {
         if n <= 8 {
-            driver::<Portable<S, 8>, 3, 1>(m, k, n, al, a, b, be, c)
+            driver::<Portable<S, 8>, 3, 1>(m, k, n, al, a, b, be, c, bias)
         } else {
-            driver::<Portable<S, 8>, 4, 2>(m, k, n, al, a, b, be, c)
+            driver::<Portable<S, 8>, 4, 2>(m, k, n, al, a, b, be, c, bias)
         }
     }
 }
@@ -89,7 +91,7 @@ fn check<S: Real>(name: &str, run: Entry<S>, tol: f64) {
             (true, true, true),
             (false, false, true),
         ] {
-            for beta in [0.0, 1.0, 0.5] {
+            for (beta, with_bias) in [(0.0, false), (1.0, false), (0.5, true), (0.0, true)] {
                 let a: Vec<S> = rng
                     .vec(m * k + 3, 1.0)
                     .iter()
@@ -121,6 +123,12 @@ fn check<S: Real>(name: &str, run: Entry<S>, tol: f64) {
                     }
                 }
                 let alpha = -1.5;
+                let bias: Vec<S> = rng.vec(n, 1.0).iter().map(|&x| S::from_f64(x)).collect();
+                let bias_ptr = if with_bias {
+                    bias.as_ptr()
+                } else {
+                    core::ptr::null()
+                };
                 // SAFETY: the strides above address elements inside each buffer.
                 unsafe {
                     run(
@@ -144,6 +152,7 @@ fn check<S: Real>(name: &str, run: Entry<S>, tol: f64) {
                             rs: rsc,
                             cs: csc,
                         },
+                        bias_ptr,
                     );
                 }
                 for i in 0..m {
@@ -161,12 +170,13 @@ fn check<S: Real>(name: &str, run: Entry<S>, tol: f64) {
                         } else {
                             beta * c0[ci].to_f64()
                         };
-                        let want = alpha * dot + prev;
+                        let b = if with_bias { bias[j].to_f64() } else { 0.0 };
+                        let want = alpha * dot + prev + b;
                         let got = c[ci].to_f64();
                         assert!(
                             (got - want).abs() <= tol * (1.0 + want.abs()) * (k as f64).sqrt(),
-                            "{name} {m}×{k}×{n} ta {ta} tb {tb} tc {tc} β {beta} ({i},{j}): \
-                             {got} vs {want}"
+                            "{name} {m}×{k}×{n} ta {ta} tb {tb} tc {tc} β {beta} bias \
+                             {with_bias} ({i},{j}): {got} vs {want}"
                         );
                     }
                 }

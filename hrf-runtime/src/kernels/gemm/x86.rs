@@ -7,7 +7,7 @@ use super::blocked::{Mat, Vector, driver};
 
 macro_rules! vector {
     ($name:ident, $s:ty, $reg:ty, $lanes:literal, $zero:ident, $set1:ident, $loadu:ident,
-     $storeu:ident, $fmadd:ident, $mul:ident $(, masked: $maskz_loadu:ident, $mask_storeu:ident, $mask:ty)?) => {
+     $storeu:ident, $fmadd:ident, $mul:ident, $add:ident $(, masked: $maskz_loadu:ident, $mask_storeu:ident, $mask:ty)?) => {
         #[derive(Clone, Copy)]
         pub(super) struct $name($reg);
 
@@ -44,6 +44,11 @@ macro_rules! vector {
                 // SAFETY: as for `zero`.
                 $name(unsafe { $mul(a.0, b.0) })
             }
+            #[inline(always)]
+            unsafe fn add(a: Self, b: Self) -> Self {
+                // SAFETY: as for `zero`.
+                $name(unsafe { $add(a.0, b.0) })
+            }
             $(
             #[inline(always)]
             unsafe fn load_partial(p: *const $s, n: usize) -> Self {
@@ -62,16 +67,9 @@ macro_rules! vector {
 }
 
 vector!(
-    F32x16,
-    f32,
-    __m512,
-    16,
-    _mm512_setzero_ps,
-    _mm512_set1_ps,
-    _mm512_loadu_ps,
-    _mm512_storeu_ps,
-    _mm512_fmadd_ps,
-    _mm512_mul_ps
+    F32x16, f32, __m512, 16, _mm512_setzero_ps, _mm512_set1_ps, _mm512_loadu_ps,
+    _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_add_ps,
+    masked: _mm512_maskz_loadu_ps, _mm512_mask_storeu_ps, __mmask16
 );
 vector!(
     F32x8,
@@ -83,19 +81,13 @@ vector!(
     _mm256_loadu_ps,
     _mm256_storeu_ps,
     _mm256_fmadd_ps,
-    _mm256_mul_ps
+    _mm256_mul_ps,
+    _mm256_add_ps
 );
 vector!(
-    F64x8,
-    f64,
-    __m512d,
-    8,
-    _mm512_setzero_pd,
-    _mm512_set1_pd,
-    _mm512_loadu_pd,
-    _mm512_storeu_pd,
-    _mm512_fmadd_pd,
-    _mm512_mul_pd
+    F64x8, f64, __m512d, 8, _mm512_setzero_pd, _mm512_set1_pd, _mm512_loadu_pd,
+    _mm512_storeu_pd, _mm512_fmadd_pd, _mm512_mul_pd, _mm512_add_pd,
+    masked: _mm512_maskz_loadu_pd, _mm512_mask_storeu_pd, __mmask8
 );
 vector!(
     F64x4,
@@ -107,7 +99,8 @@ vector!(
     _mm256_loadu_pd,
     _mm256_storeu_pd,
     _mm256_fmadd_pd,
-    _mm256_mul_pd
+    _mm256_mul_pd,
+    _mm256_add_pd
 );
 
 /// One entry point per (instruction set, scalar), with three register tiles: four vectors of
@@ -126,6 +119,7 @@ macro_rules! entry {
             b: Mat<*const $s>,
             beta: $s,
             c: Mat<*mut $s>,
+            bias: *const $s,
         ) {
             const LANES: usize = <$v as Vector>::LANES;
             // SAFETY: forwarded contract of `driver` on column ranges of `B` and `C`; the
@@ -135,7 +129,7 @@ macro_rules! entry {
                 // ragged edge wastes little (`n = 150`: 128 + 16 + 6, the last one masked).
                 let wide = n / (4 * LANES) * (4 * LANES);
                 if wide > 0 {
-                    driver::<$v, $mr4, 4>(m, k, wide, alpha, a, b, beta, c);
+                    driver::<$v, $mr4, 4>(m, k, wide, alpha, a, b, beta, c, bias);
                 }
                 let mut j = wide;
                 while j < n {
@@ -149,11 +143,12 @@ macro_rules! entry {
                             ..c
                         },
                     );
+                    let bias_j = if bias.is_null() { bias } else { bias.add(j) };
                     let cols = (n - j).min(if n - j >= 2 * LANES { 2 * LANES } else { LANES });
                     if cols > LANES {
-                        driver::<$v, $mr2, 2>(m, k, cols, alpha, a, b_j, beta, c_j);
+                        driver::<$v, $mr2, 2>(m, k, cols, alpha, a, b_j, beta, c_j, bias_j);
                     } else {
-                        driver::<$v, $mr1, 1>(m, k, cols, alpha, a, b_j, beta, c_j);
+                        driver::<$v, $mr1, 1>(m, k, cols, alpha, a, b_j, beta, c_j, bias_j);
                     }
                     j += cols;
                 }
