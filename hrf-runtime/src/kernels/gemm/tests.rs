@@ -156,7 +156,7 @@ fn check<S: Real>(name: &str, run: Entry<S>, tol: f64) {
                     );
                 }
                 for i in 0..m {
-                    for j in 0..n {
+                    for (j, bj) in bias.iter().enumerate() {
                         let dot: f64 = (0..k)
                             .map(|p| {
                                 let ai = 3 + (i as isize * rsa + p as isize * csa) as usize;
@@ -170,7 +170,7 @@ fn check<S: Real>(name: &str, run: Entry<S>, tol: f64) {
                         } else {
                             beta * c0[ci].to_f64()
                         };
-                        let b = if with_bias { bias[j].to_f64() } else { 0.0 };
+                        let b = if with_bias { bj.to_f64() } else { 0.0 };
                         let want = alpha * dot + prev + b;
                         let got = c[ci].to_f64();
                         assert!(
