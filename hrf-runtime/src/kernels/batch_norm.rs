@@ -110,6 +110,40 @@ pub fn batch_norm_forward_train<T: Real>(
     lengths: &[usize],
     dims: BatchNormDims,
 ) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || {
+            batch_norm_forward_train_body(
+                out,
+                mean,
+                rstd,
+                running_mean,
+                running_var,
+                inp,
+                gamma,
+                beta,
+                lengths,
+                dims,
+            )
+        },
+    )
+}
+
+/// [`batch_norm_forward_train`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn batch_norm_forward_train_body<T: Real>(
+    out: &mut [T],
+    mean: &mut [T],
+    rstd: &mut [T],
+    running_mean: &mut [T],
+    running_var: &mut [T],
+    inp: &[T],
+    gamma: &[T],
+    beta: &[T],
+    lengths: &[usize],
+    dims: BatchNormDims,
+) {
     let c = dims.channels;
     check_shapes(
         inp,
@@ -208,6 +242,32 @@ pub fn batch_norm_backward_train<T: Real>(
     lengths: &[usize],
     dims: BatchNormDims,
 ) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || {
+            batch_norm_backward_train_body(
+                dinp, dgamma, dbeta, scratch, dout, inp, gamma, mean, rstd, lengths, dims,
+            )
+        },
+    )
+}
+
+/// [`batch_norm_backward_train`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn batch_norm_backward_train_body<T: Real>(
+    dinp: &mut [T],
+    dgamma: &mut [T],
+    dbeta: &mut [T],
+    scratch: &mut [T],
+    dout: &[T],
+    inp: &[T],
+    gamma: &[T],
+    mean: &[T],
+    rstd: &[T],
+    lengths: &[usize],
+    dims: BatchNormDims,
+) {
     let c = dims.channels;
     check_shapes(inp, &[dgamma, dbeta, gamma, mean, rstd], lengths, dims);
     debug_assert!(
@@ -294,6 +354,36 @@ pub fn batch_norm_forward_eval<T: Real>(
     lengths: &[usize],
     dims: BatchNormDims,
 ) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || {
+            batch_norm_forward_eval_body(
+                out,
+                inp,
+                gamma,
+                beta,
+                running_mean,
+                running_var,
+                lengths,
+                dims,
+            )
+        },
+    )
+}
+
+/// [`batch_norm_forward_eval`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn batch_norm_forward_eval_body<T: Real>(
+    out: &mut [T],
+    inp: &[T],
+    gamma: &[T],
+    beta: &[T],
+    running_mean: &[T],
+    running_var: &[T],
+    lengths: &[usize],
+    dims: BatchNormDims,
+) {
     let c = dims.channels;
     check_shapes(
         inp,
@@ -337,6 +427,40 @@ pub fn batch_norm_forward_eval<T: Real>(
 /// `dgamma, dbeta: (channels)`.
 #[allow(clippy::too_many_arguments)]
 pub fn batch_norm_backward_eval<T: Real>(
+    dinp: &mut [T],
+    dgamma: &mut [T],
+    dbeta: &mut [T],
+    dout: &[T],
+    inp: &[T],
+    gamma: &[T],
+    running_mean: &[T],
+    running_var: &[T],
+    lengths: &[usize],
+    dims: BatchNormDims,
+) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || {
+            batch_norm_backward_eval_body(
+                dinp,
+                dgamma,
+                dbeta,
+                dout,
+                inp,
+                gamma,
+                running_mean,
+                running_var,
+                lengths,
+                dims,
+            )
+        },
+    )
+}
+
+/// [`batch_norm_backward_eval`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn batch_norm_backward_eval_body<T: Real>(
     dinp: &mut [T],
     dgamma: &mut [T],
     dbeta: &mut [T],

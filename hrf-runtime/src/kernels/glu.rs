@@ -18,6 +18,7 @@ pub struct GluDims {
 }
 
 /// Splits one `2c`-wide input row into `(a, b)`: the value half and the gate half.
+#[inline(always)]
 fn split_value_gate<T>(row: &[T], c: usize) -> (&[T], &[T]) {
     row.split_at(c)
 }
@@ -26,6 +27,15 @@ fn split_value_gate<T>(row: &[T], c: usize) -> (&[T], &[T]) {
 ///
 /// Shapes: `out: (rows, c)`, `inp: (rows, 2c)`.
 pub fn glu_forward<T: Real>(out: &mut [T], inp: &[T], dims: GluDims) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || glu_forward_body(out, inp, dims),
+    )
+}
+
+/// [`glu_forward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn glu_forward_body<T: Real>(out: &mut [T], inp: &[T], dims: GluDims) {
     let GluDims { rows, channels: c } = dims;
     debug_assert_eq!(out.len(), rows * c, "glu_forward: out is (rows, c)");
     debug_assert_eq!(inp.len(), rows * 2 * c, "glu_forward: inp is (rows, 2c)");
@@ -45,6 +55,15 @@ pub fn glu_forward<T: Real>(out: &mut [T], inp: &[T], dims: GluDims) {
 /// Shapes: `dinp, inp: (rows, 2c)`, `dout: (rows, c)`.
 /// `da += dout ⊙ σ(b)`, `db += dout ⊙ a ⊙ σ(b)·(1 − σ(b))`.
 pub fn glu_backward<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T], dims: GluDims) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || glu_backward_body(dinp, dout, inp, dims),
+    )
+}
+
+/// [`glu_backward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn glu_backward_body<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T], dims: GluDims) {
     let GluDims { rows, channels: c } = dims;
     debug_assert_eq!(dout.len(), rows * c, "glu_backward: dout is (rows, c)");
     debug_assert!(

@@ -67,6 +67,24 @@ pub fn layer_norm_forward<T: Real>(
     beta: &[T],
     dims: LayerNormDims,
 ) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || layer_norm_forward_body(out, mean, rstd, inp, gamma, beta, dims),
+    )
+}
+
+/// [`layer_norm_forward`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn layer_norm_forward_body<T: Real>(
+    out: &mut [T],
+    mean: &mut [T],
+    rstd: &mut [T],
+    inp: &[T],
+    gamma: &[T],
+    beta: &[T],
+    dims: LayerNormDims,
+) {
     let LayerNormDims { rows, dim, eps } = dims;
     debug_assert_eq!(
         inp.len(),
@@ -108,6 +126,26 @@ pub fn layer_norm_forward<T: Real>(
 /// as saved by forward.
 #[allow(clippy::too_many_arguments)]
 pub fn layer_norm_backward<T: Real>(
+    dinp: &mut [T],
+    dgamma: &mut [T],
+    dbeta: &mut [T],
+    dout: &[T],
+    inp: &[T],
+    gamma: &[T],
+    mean: &[T],
+    rstd: &[T],
+    dims: LayerNormDims,
+) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || layer_norm_backward_body(dinp, dgamma, dbeta, dout, inp, gamma, mean, rstd, dims),
+    )
+}
+
+/// [`layer_norm_backward`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn layer_norm_backward_body<T: Real>(
     dinp: &mut [T],
     dgamma: &mut [T],
     dbeta: &mut [T],

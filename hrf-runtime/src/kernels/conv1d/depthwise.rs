@@ -73,6 +73,22 @@ pub fn depthwise_conv1d_forward<T: Real>(
     bias: Option<&[T]>,
     dims: Conv1dDims,
 ) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || depthwise_conv1d_forward_body(out, inp, len, weight, bias, dims),
+    )
+}
+
+/// [`depthwise_conv1d_forward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn depthwise_conv1d_forward_body<T: Real>(
+    out: &mut [T],
+    inp: &[T],
+    len: usize,
+    weight: &[T],
+    bias: Option<&[T]>,
+    dims: Conv1dDims,
+) {
     let (c, k) = (dims.channels_in, dims.kernel);
     debug_assert_eq!(
         dims.channels_out, c,
@@ -118,6 +134,25 @@ pub fn depthwise_conv1d_forward<T: Real>(
 /// `dinp[r][c] += W[c][kk]·dout[o][c]`; `db[c] += Σ_o dout[o][c]`.
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv1d_backward<T: Real>(
+    dinp: Option<&mut [T]>,
+    dweight: &mut [T],
+    dbias: Option<&mut [T]>,
+    dout: &[T],
+    inp: &[T],
+    len: usize,
+    weight: &[T],
+    dims: Conv1dDims,
+) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || depthwise_conv1d_backward_body(dinp, dweight, dbias, dout, inp, len, weight, dims),
+    )
+}
+
+/// [`depthwise_conv1d_backward`]'s loops, inlined into each instruction-set copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn depthwise_conv1d_backward_body<T: Real>(
     mut dinp: Option<&mut [T]>,
     dweight: &mut [T],
     dbias: Option<&mut [T]>,
