@@ -91,6 +91,15 @@ pub fn activation_backward<T: Real>(act: Activation, dinp: &mut [T], dout: &[T],
 
 /// `out = max(inp, 0)`. Shapes: `out, inp`: same length.
 pub fn relu_forward<T: Real>(out: &mut [T], inp: &[T]) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || relu_forward_body(out, inp),
+    )
+}
+
+/// [`relu_forward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn relu_forward_body<T: Real>(out: &mut [T], inp: &[T]) {
     debug_assert_eq!(out.len(), inp.len(), "relu_forward: out and inp lengths");
     for (y, &x) in out.iter_mut().zip(inp) {
         *y = if x > T::ZERO { x } else { T::ZERO };
@@ -99,6 +108,15 @@ pub fn relu_forward<T: Real>(out: &mut [T], inp: &[T]) {
 
 /// Backward of [`relu_forward`]: `dinp += dout·[inp > 0]`. Accumulates into `dinp`.
 pub fn relu_backward<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || relu_backward_body(dinp, dout, inp),
+    )
+}
+
+/// [`relu_backward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn relu_backward_body<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
     debug_assert!(
         dinp.len() == inp.len() && dout.len() == inp.len(),
         "relu_backward: lengths"
@@ -111,6 +129,15 @@ pub fn relu_backward<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
 
 /// `out = inp·σ(inp)`. Shapes: `out, inp`: same length.
 pub fn swish_forward<T: Real>(out: &mut [T], inp: &[T]) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || swish_forward_body(out, inp),
+    )
+}
+
+/// [`swish_forward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn swish_forward_body<T: Real>(out: &mut [T], inp: &[T]) {
     debug_assert_eq!(out.len(), inp.len(), "swish_forward: out and inp lengths");
     for (y, &x) in out.iter_mut().zip(inp) {
         *y = x * sigmoid(x);
@@ -120,6 +147,15 @@ pub fn swish_forward<T: Real>(out: &mut [T], inp: &[T]) {
 /// Backward of [`swish_forward`]: `dinp += dout·σ(x)·(1 + x·(1 − σ(x)))`. Accumulates into
 /// `dinp`.
 pub fn swish_backward<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || swish_backward_body(dinp, dout, inp),
+    )
+}
+
+/// [`swish_backward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn swish_backward_body<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
     debug_assert!(
         dinp.len() == inp.len() && dout.len() == inp.len(),
         "swish_backward: lengths"
@@ -137,6 +173,15 @@ const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// `out = inp·Φ(inp) = ½·inp·(1 + erf(inp/√2))` (exact GELU). Shapes: `out, inp`: same length.
 pub fn gelu_forward<T: Real>(out: &mut [T], inp: &[T]) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || gelu_forward_body(out, inp),
+    )
+}
+
+/// [`gelu_forward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn gelu_forward_body<T: Real>(out: &mut [T], inp: &[T]) {
     debug_assert_eq!(out.len(), inp.len(), "gelu_forward: out and inp lengths");
     for (y, &x) in out.iter_mut().zip(inp) {
         *y = x * normal_cdf_pdf(x).0;
@@ -145,6 +190,15 @@ pub fn gelu_forward<T: Real>(out: &mut [T], inp: &[T]) {
 
 /// Backward of [`gelu_forward`]: `dinp += dout·(Φ(x) + x·𝒩(x))`. Accumulates into `dinp`.
 pub fn gelu_backward<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
+    crate::cpu::widest(
+        #[inline(always)]
+        || gelu_backward_body(dinp, dout, inp),
+    )
+}
+
+/// [`gelu_backward`]'s loops, inlined into each instruction-set copy.
+#[inline(always)]
+fn gelu_backward_body<T: Real>(dinp: &mut [T], dout: &[T], inp: &[T]) {
     debug_assert!(
         dinp.len() == inp.len() && dout.len() == inp.len(),
         "gelu_backward: lengths"
@@ -286,6 +340,50 @@ mod tests {
                 ACTIVATION_GRAD_TOL,
                 |x| dot(&up, &forward(act, x)),
             );
+        }
+    }
+
+    /// The instruction-set copies (`cpu::widest`) compute the baseline loops' bits exactly,
+    /// forward and accumulated backward, over both signs, the clamp of `exp` and a ragged tail.
+    #[test]
+    fn widened_activations_are_bit_identical_to_the_baseline_loops() {
+        let n = 1003;
+        let x: Vec<f32> = (0..n).map(|i| (i as f32 - 501.0) * 0.23).collect();
+        let g: Vec<f32> = (0..n)
+            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        type Fwd = fn(&mut [f32], &[f32]);
+        type Bwd = fn(&mut [f32], &[f32], &[f32]);
+        let pairs: [(Fwd, Fwd, Bwd, Bwd); 3] = [
+            (
+                relu_forward,
+                relu_forward_body,
+                relu_backward,
+                relu_backward_body,
+            ),
+            (
+                swish_forward,
+                swish_forward_body,
+                swish_backward,
+                swish_backward_body,
+            ),
+            (
+                gelu_forward,
+                gelu_forward_body,
+                gelu_backward,
+                gelu_backward_body,
+            ),
+        ];
+        for (fwd, fwd_base, bwd, bwd_base) in pairs {
+            let (mut want, mut got) = (vec![0.0f32; n], vec![0.0f32; n]);
+            fwd_base(&mut want, &x);
+            fwd(&mut got, &x);
+            assert_eq!(bits(&got), bits(&want));
+            let (mut want, mut got) = (vec![0.5f32; n], vec![0.5f32; n]);
+            bwd_base(&mut want, &g, &x);
+            bwd(&mut got, &g, &x);
+            assert_eq!(bits(&got), bits(&want));
         }
     }
 }

@@ -27,7 +27,6 @@ mod rowwise;
 mod slots;
 #[cfg(all(test, feature = "spec"))]
 mod tests;
-mod wide_activation;
 
 pub use checkpoint::{CHECKPOINT_FORMAT, TrainState};
 pub use error::TrainError;

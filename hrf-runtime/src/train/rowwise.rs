@@ -6,12 +6,11 @@
 use rayon::prelude::*;
 use std::vec::Vec;
 
-use crate::kernels::activation::Activation;
+use crate::kernels::activation::{Activation, activation_backward, activation_forward};
 use crate::kernels::layer_norm::{LayerNormDims, layer_norm_backward, layer_norm_forward};
 use crate::real::Real;
 
 use super::frames::zeroed;
-use super::wide_activation::{activation_backward_wide, activation_forward_wide};
 
 /// Rows per task.
 const ROWS: usize = 256;
@@ -26,7 +25,7 @@ pub(crate) fn activation_forward_rows<T: Real>(
     let n = ROWS * width.max(1);
     out.par_chunks_mut(n)
         .zip(inp.par_chunks(n))
-        .for_each(|(o, i)| activation_forward_wide(act, o, i));
+        .for_each(|(o, i)| activation_forward(act, o, i));
 }
 
 /// Accumulates `φ'(inp)·dout` into `dinp`; all `(rows, width)`.
@@ -41,7 +40,7 @@ pub(crate) fn activation_backward_rows<T: Real>(
     dinp.par_chunks_mut(n)
         .zip(dout.par_chunks(n))
         .zip(inp.par_chunks(n))
-        .for_each(|((dx, dy), x)| activation_backward_wide(act, dx, dy, x));
+        .for_each(|((dx, dy), x)| activation_backward(act, dx, dy, x));
 }
 
 /// LayerNorm forward over `(rows, dim)`; saves `mean, rstd: (rows)`.

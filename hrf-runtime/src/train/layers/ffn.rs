@@ -7,7 +7,7 @@
 
 use std::vec::Vec;
 
-use crate::kernels::activation::Activation;
+use crate::kernels::activation::{Activation, activation_backward, activation_forward};
 use crate::real::Real;
 
 use super::super::dense::{
@@ -16,7 +16,6 @@ use super::super::dense::{
 };
 use super::super::frames::{DisjointRows, sized, zeroed};
 use super::super::slots::{LinearSlots, linear_grads};
-use super::super::wide_activation::{activation_backward_wide, activation_forward_wide};
 use super::affine_chain::AffineChain;
 use super::{Bwd, Fwd};
 
@@ -80,7 +79,7 @@ impl<T: Real> FfnBranch<T> {
                 // SAFETY: each row block is handed to exactly one task, so its rows of
                 // `hidden` are written by that task only.
                 let hb = unsafe { hidden.rows(r0..r0 + pre_block.len() / width) };
-                activation_forward_wide(act, hb, pre_block);
+                activation_forward(act, hb, pre_block);
             },
         );
         sized(&mut self.out, rows * self.w2.out_dim);
@@ -117,7 +116,7 @@ impl<T: Real> FfnBranch<T> {
                     .zip(pre_block.chunks(ACT_CHUNK))
                 {
                     dp.fill(T::ZERO);
-                    activation_backward_wide(act, dp, g, z);
+                    activation_backward(act, dp, g, z);
                 }
             },
             dw,
