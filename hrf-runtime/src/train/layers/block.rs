@@ -184,10 +184,15 @@ impl<T: Real> Sublayer<T> {
                         let keep_scale: T = key.scale();
                         // x ← x + scale·dropout(y), dropout(y) = y/(1 − p) where kept, else 0.
                         let (xu, yu) = (&x[r.start * d..r.end * d], &y[r.start * d..r.end * d]);
-                        for (((o, &x), &y), &m) in ou.iter_mut().zip(xu).zip(yu).zip(&*mu) {
-                            let v = if m != 0 { y * keep_scale } else { T::ZERO };
-                            *o = x + scale * v;
-                        }
+                        crate::cpu::widest(
+                            #[inline(always)]
+                            || {
+                                for (((o, &x), &y), &m) in ou.iter_mut().zip(xu).zip(yu).zip(&*mu) {
+                                    let v = if m != 0 { y * keep_scale } else { T::ZERO };
+                                    *o = x + scale * v;
+                                }
+                            },
+                        );
                     });
                 }
                 self.mask = mask;
@@ -223,10 +228,15 @@ impl<T: Real> Sublayer<T> {
                     .zip(grad.par_chunks(n))
                     .zip(self.mask.par_chunks(n))
                     .for_each(|((o, g), m)| {
-                        for ((o, &g), &m) in o.iter_mut().zip(g).zip(m) {
-                            let v = if m != 0 { g * keep_scale } else { T::ZERO };
-                            *o = v * scale;
-                        }
+                        crate::cpu::widest(
+                            #[inline(always)]
+                            || {
+                                for ((o, &g), &m) in o.iter_mut().zip(g).zip(m) {
+                                    let v = if m != 0 { g * keep_scale } else { T::ZERO };
+                                    *o = v * scale;
+                                }
+                            },
+                        )
                     });
             }
             _ => {
