@@ -20,7 +20,7 @@ macro_rules! simd_dispatch {
             unsafe fn avx2($($arg: $ty),*) {
                 $body($($arg),*)
             }
-            if super::gemm::has_avx512() {
+            if super::gemm::has_avx512() && super::gemm::has_avx2_fma() {
                 // SAFETY: the CPU has the features `avx512` was compiled for.
                 return unsafe { avx512($($arg),*) };
             }

@@ -87,7 +87,7 @@ pub(crate) fn gemm_with(
     unsafe {
         #[cfg(target_arch = "x86_64")]
         {
-            if has_avx512() {
+            if has_avx512() && has_avx2_fma() {
                 return x86::gemm_avx512(c, a, b, d, alpha, beta, epi);
             }
             if has_avx2_fma() {
@@ -321,8 +321,9 @@ mod x86 {
         }
     }
 
-    /// 8 rows × 2 zmm (16 accumulators of 32 registers; 12 rows measured no faster).
-    #[target_feature(enable = "avx512f")]
+    /// 8 rows × 2 zmm (16 accumulators of 32 registers; 12 rows measured no faster). FMA is
+    /// enabled for the Swish epilogue's `exp` (`fmadd`).
+    #[target_feature(enable = "avx512f,fma")]
     pub(super) unsafe fn gemm_avx512(
         c: *mut f32,
         a: *const f32,
@@ -382,7 +383,7 @@ mod tests {
             if has_avx2_fma() {
                 k.push(("avx2", x86::gemm_avx2));
             }
-            if has_avx512() {
+            if has_avx512() && has_avx2_fma() {
                 k.push(("avx512", x86::gemm_avx512));
             }
         }

@@ -19,6 +19,22 @@ const EXP_MIN_ARG: f32 = -87.336_55;
 /// Arguments above this would overflow `2ⁿ`'s exponent bits: clamped here (`e⁸⁸ ≈ 1.65·10³⁸`).
 const EXP_MAX_ARG: f32 = 88.0;
 
+/// `a·b + c` with one rounding (`f32::mul_add`) in `std` builds: one instruction inside the
+/// kernels' FMA-enabled copies (`cpu::widest`, the folded executor's dispatch), a correctly
+/// rounded library call elsewhere, so every path computes the same bits. `no_std` builds (no
+/// `mul_add` in `core`) evaluate `a·b + c` unfused, which can differ in the last bit.
+#[inline(always)]
+pub(crate) fn fmadd(a: f32, b: f32, c: f32) -> f32 {
+    #[cfg(feature = "std")]
+    {
+        a.mul_add(b, c)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        a * b + c
+    }
+}
+
 /// f32 `eˣ` for `x ∈ [−87.3, 88]` (clamped outside), Cephes `expf`: `x = n·ln2 + r` with
 /// `n = round(x·log₂e)`, `|r| ≤ ½ln2`; `eʳ = 1 + r + r²·P(r)` (degree-5 `P`); `2ⁿ` written into
 /// the exponent bits. `ln2 = C1 + C2` with `C1` short, so `n·C1` is exact. Relative error
@@ -31,17 +47,17 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     // Adding 1.5·2²³ rounds x·log₂e to an integer held in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(EXP_MIN_ARG, EXP_MAX_ARG);
-    let shifted = x * LOG2E + ROUND;
+    let shifted = fmadd(x, LOG2E, ROUND);
     let nf = shifted - ROUND;
     let n = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
-    let r = x - nf * C1 - nf * C2;
+    let r = fmadd(-nf, C2, fmadd(-nf, C1, x));
     let mut p = 1.987_569_1e-4_f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5; // Cephes 5.0000001e-1, which rounds to ½ in f32
-    let er = p * r * r + r + 1.0;
+    p = fmadd(p, r, 1.398_199_9e-3);
+    p = fmadd(p, r, 8.333_452e-3);
+    p = fmadd(p, r, 4.166_579_6e-2);
+    p = fmadd(p, r, 1.666_666_5e-1);
+    p = fmadd(p, r, 0.5); // Cephes 5.0000001e-1, which rounds to ½ in f32
+    let er = fmadd(p, r * r, r) + 1.0;
     er * f32::from_bits(((n + 127) as u32) << 23)
 }
 

@@ -16,7 +16,7 @@ pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
     if let Some(r) = as_f32_mut(row) {
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
         {
-            if crate::cpu::has_avx512() {
+            if crate::cpu::has_avx512() && crate::cpu::has_avx2_fma() {
                 // SAFETY: the CPU has AVX-512F (checked just above).
                 return unsafe { softmax_avx512(r) };
             }
@@ -31,13 +31,13 @@ pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 fn softmax_avx512(row: &mut [f32]) {
     softmax_f32(row);
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn softmax_avx2(row: &mut [f32]) {
     softmax_f32(row);
 }
@@ -124,13 +124,13 @@ fn tree_reduce(mut a: [f32; W], op: impl Fn(f32, f32) -> f32) -> f32 {
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 fn softmax_backward_avx512(g: &mut [f32], p: &[f32]) {
     softmax_backward_f32(g, p);
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn softmax_backward_avx2(g: &mut [f32], p: &[f32]) {
     softmax_backward_f32(g, p);
 }
@@ -169,7 +169,7 @@ pub(super) fn softmax_backward_in_place<T: Real>(g: &mut [T], p: &[T]) {
         };
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
         {
-            if crate::cpu::has_avx512() {
+            if crate::cpu::has_avx512() && crate::cpu::has_avx2_fma() {
                 // SAFETY: the CPU has AVX-512F (checked just above).
                 return unsafe { softmax_backward_avx512(gf, pf) };
             }
@@ -343,7 +343,7 @@ mod tests {
             #[cfg(all(target_arch = "x86_64", feature = "std"))]
             {
                 let base: std::vec::Vec<f32> = x.iter().map(|&v| v as f32).collect();
-                if crate::cpu::has_avx512() {
+                if crate::cpu::has_avx512() && crate::cpu::has_avx2_fma() {
                     let mut r = base.clone();
                     // SAFETY: AVX-512F present (checked).
                     unsafe { softmax_avx512(&mut r) };
