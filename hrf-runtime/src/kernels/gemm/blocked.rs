@@ -2,25 +2,28 @@
 //! allocation (so no kernel call allocates) and no packing of `A`.
 //!
 //! Blocking (per call, single-threaded; callers split work across threads themselves):
-//! - `k` is cut into blocks of [`KC`]; block `pc > 0` accumulates onto the first (`β = 1`).
+//! - `k` is cut into equal blocks of at most [`KC`]; block `pc > 0` accumulates onto the first
+//!   (`β = 1`), which alone applies `β` and the optional per-column bias.
 //! - `m` is cut into blocks of about [`MC_ROWS`] rows: the `A` block (`MC × KC`) stays in L2
 //!   while every column panel of `C` is computed against it.
 //! - For each column panel (`NR = NV·LANES` columns) the `KC × NR` slice of `B` is copied into a
-//!   zero-padded **stack** buffer (L1-resident, contiguous, vector-aligned). The copy costs one
+//!   zero-padded **stack** buffer (contiguous, vector-aligned, never heap). The copy costs one
 //!   element per `MC` multiply-adds, and it is what makes any `B` layout (transposed views,
 //!   power-of-two row strides that would thrash L1 sets) read as one contiguous stream.
 //! - The register tile is `MR` rows × `NV` vectors: per `k` step, `NV` vector loads of the
 //!   panel, `MR` broadcasts of `A(i, p)` straight from `A`'s memory, `MR·NV` fused
-//!   multiply-adds. A tile past the last row re-reads the last valid row (never stored); ragged
-//!   tiles and non-unit column strides of `C` go through a small stack tile.
+//!   multiply-adds. A tile past the last row re-reads the last valid row (never stored); a
+//!   ragged column edge is stored with partial (masked, on AVX-512) vectors, and a `C` with a
+//!   non-unit column stride goes through a small stack tile.
 //!
 //! Every output element is accumulated in the same order (`p` ascending, in `KC` blocks) on
 //! every call with the same shapes, so results are deterministic.
 
 use crate::real::Real;
 
-/// Most `k` per panel: the `KC × NR` panel is 24 KiB for f32 with `NR = 32`. `k` is split into
-/// equal blocks of at most `KC` (so `k = 192` is one pass over `C`, not `128 + 64`).
+/// Most `k` per panel (f32 panel: 48 KiB at the 4-vector tile's `NR = 64`, which measured faster
+/// than 2-vector tiles with an L1-sized panel). `k` is split into equal blocks of at most `KC`
+/// (so `k = 192` is one pass over `C`, not `128 + 64`).
 pub(crate) const KC: usize = 192;
 /// Rows per `m` block (rounded up to whole tiles): the `A` block is at most `MC_ROWS × KC`
 /// (288 KiB in f32, in L2), and each `B` panel is packed once per block.
