@@ -50,12 +50,14 @@ pub trait Real:
     fn is_finite(self) -> bool;
 
     /// `C ← alpha·A·B + beta·C` on strided matrices (`A: m×k`, `B: k×n`, `C: m×n`), through
-    /// the engine's blocked GEMM (no allocation). Use [`crate::kernels::gemm::gemm`] for the checked, slice-based form.
+    /// the engine's blocked GEMM (no allocation). Use [`crate::kernels::gemm::gemm`] for the
+    /// checked, slice-based form.
     ///
     /// # Safety
     /// Every index `i·rs + j·cs` reached for the given shapes must be in bounds of its buffer,
     /// and `c` must not alias `a` or `b`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     unsafe fn gemm_raw(
         m: usize,
         k: usize,
@@ -71,13 +73,22 @@ pub trait Real:
         c: *mut Self,
         rsc: isize,
         csc: isize,
-    );
+    ) {
+        let no_bias = core::ptr::null();
+        // SAFETY: forwarded contract; a null bias adds nothing.
+        unsafe {
+            Self::gemm_bias_raw(
+                m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, no_bias,
+            )
+        }
+    }
 
-    /// [`Real::gemm_raw`] plus a per-column `bias: (n)` added to every row of `C` in the same
-    /// pass (`C ← α·A·B + β·C + 1·biasᵀ`).
+    /// [`Real::gemm_raw`] (which calls it with a null bias) plus a per-column `bias: (n)` added
+    /// to every row of `C` in the same pass (`C ← α·A·B + β·C + 1·biasᵀ`).
     ///
     /// # Safety
-    /// As for [`Real::gemm_raw`], and `bias` must hold `n` readable values not overlapping `C`.
+    /// As for [`Real::gemm_raw`], and `bias` must be null or hold `n` readable values not
+    /// overlapping `C`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn gemm_bias_raw(
         m: usize,
@@ -99,7 +110,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty, $gemm:path, $gemm_bias:path, $exp:path, $ln:path, $tanh:path, $sqrt:path, $erf:path, $sin:path, $cos:path, $fabs:path, $pow:path) => {
+    ($t:ty, $gemm_bias:path, $exp:path, $ln:path, $tanh:path, $sqrt:path, $erf:path, $sin:path, $cos:path, $fabs:path, $pow:path) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -152,26 +163,6 @@ macro_rules! impl_real {
                 <$t>::is_finite(self)
             }
             #[inline(always)]
-            unsafe fn gemm_raw(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                beta: Self,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: forwarded contract of `gemm_raw`.
-                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
-            }
-            #[inline(always)]
             unsafe fn gemm_bias_raw(
                 m: usize,
                 k: usize,
@@ -202,7 +193,6 @@ macro_rules! impl_real {
 
 impl_real!(
     f32,
-    crate::kernels::gemm::sgemm_raw,
     crate::kernels::gemm::sgemm_bias_raw,
     libm::expf,
     libm::logf,
@@ -216,7 +206,6 @@ impl_real!(
 );
 impl_real!(
     f64,
-    crate::kernels::gemm::dgemm_raw,
     crate::kernels::gemm::dgemm_bias_raw,
     libm::exp,
     libm::log,
