@@ -8,42 +8,21 @@ use crate::real::Real;
 
 /// `row ← softmax(row)` in place: `exp(x − max) / Σ exp(x − max)`. `row` must not be empty.
 ///
-/// In f32 (production) this is [`softmax_f32`], run inside an AVX-512F or AVX2 copy when the CPU
-/// has one (16 or 8 lanes instead of baseline SSE2's 4; Rust never contracts `a·b + c` into an
-/// FMA, so the result is bit-identical on every path). In f64 (the gradient tests) it uses the
+/// In f32 (production) this is [`softmax_f32`] inside `cpu::widest` (16 or 8 lanes instead of
+/// baseline SSE2's 4, bit-identical on every path). In f64 (the gradient tests) it uses the
 /// exact `Real::exp`.
 pub(super) fn softmax_in_place<T: Real>(row: &mut [T]) {
-    if let Some(r) = as_f32_mut(row) {
-        #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        {
-            if crate::cpu::has_avx512() && crate::cpu::has_avx2_fma() {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                return unsafe { softmax_avx512(r) };
-            }
-            if crate::cpu::has_avx2_fma() {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { softmax_avx2(r) };
-            }
-        }
-        return softmax_f32(r);
+    match as_f32_mut(row) {
+        Some(r) => crate::cpu::widest(
+            #[inline(always)]
+            || softmax_f32(r),
+        ),
+        None => softmax_generic(row),
     }
-    softmax_generic(row);
 }
 
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx512f,fma")]
-fn softmax_avx512(row: &mut [f32]) {
-    softmax_f32(row);
-}
-
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2,fma")]
-fn softmax_avx2(row: &mut [f32]) {
-    softmax_f32(row);
-}
-
-/// Lanes of the f32 softmax loops: four AVX-512 vectors, so each iteration carries four
-/// independent `exp` dependency chains (one chain per iteration left the loop latency-bound).
+/// Lanes of the f32 softmax loops: one AVX-512 vector (measured faster than 32 or 64, whose
+/// padded tails cost more than their extra independent `exp` chains gain at 150 keys).
 const W: usize = 16;
 
 /// The f32 softmax as three fused passes over `W`-wide chunks (max; `exp` with the running sum;
@@ -61,9 +40,7 @@ fn softmax_f32(row: &mut [f32]) {
             *m = if x > *m { x } else { *m };
         }
     }
-    let max = m
-        .iter()
-        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    let max = tree_reduce(m, |a, b| if b > a { b } else { a });
     let mut sum = [0.0f32; W];
     for chunk in body.chunks_exact_mut(W) {
         for (s, x) in sum.iter_mut().zip(chunk) {
@@ -123,18 +100,6 @@ fn tree_reduce(mut a: [f32; W], op: impl Fn(f32, f32) -> f32) -> f32 {
     a[0]
 }
 
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx512f,fma")]
-fn softmax_backward_avx512(g: &mut [f32], p: &[f32]) {
-    softmax_backward_f32(g, p);
-}
-
-#[cfg(all(target_arch = "x86_64", feature = "std"))]
-#[target_feature(enable = "avx2,fma")]
-fn softmax_backward_avx2(g: &mut [f32], p: &[f32]) {
-    softmax_backward_f32(g, p);
-}
-
 /// The slice as `f32` when `T` is `f32` (resolved at monomorphisation).
 fn as_f32_mut<T: Real>(s: &mut [T]) -> Option<&mut [f32]> {
     // SAFETY: `T` is `f32` (same type, so same layout), checked first.
@@ -167,18 +132,10 @@ pub(super) fn softmax_backward_in_place<T: Real>(g: &mut [T], p: &[T]) {
                 core::slice::from_raw_parts(p.as_ptr().cast::<f32>(), p.len()),
             )
         };
-        #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        {
-            if crate::cpu::has_avx512() && crate::cpu::has_avx2_fma() {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                return unsafe { softmax_backward_avx512(gf, pf) };
-            }
-            if crate::cpu::has_avx2_fma() {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { softmax_backward_avx2(gf, pf) };
-            }
-        }
-        return softmax_backward_f32(gf, pf);
+        return crate::cpu::widest(
+            #[inline(always)]
+            || softmax_backward_f32(gf, pf),
+        );
     }
     softmax_backward_generic(g, p);
 }
@@ -340,26 +297,13 @@ mod tests {
             for (g, w) in ds.iter().zip(&ds64) {
                 assert!((*g as f64 - w).abs() <= 1e-6, "backward n {n}: {g} vs {w}");
             }
-            #[cfg(all(target_arch = "x86_64", feature = "std"))]
-            {
-                let base: std::vec::Vec<f32> = x.iter().map(|&v| v as f32).collect();
-                if crate::cpu::has_avx512() && crate::cpu::has_avx2_fma() {
-                    let mut r = base.clone();
-                    // SAFETY: AVX-512F present (checked).
-                    unsafe { softmax_avx512(&mut r) };
-                    assert_eq!(r, got, "avx512 n {n}");
-                    let mut d = dp.clone();
-                    // SAFETY: as above.
-                    unsafe { softmax_backward_avx512(&mut d, &got) };
-                    assert_eq!(d, ds, "avx512 backward n {n}");
-                }
-                if crate::cpu::has_avx2_fma() {
-                    let mut r = base.clone();
-                    // SAFETY: AVX2 present (checked).
-                    unsafe { softmax_avx2(&mut r) };
-                    assert_eq!(r, got, "avx2 n {n}");
-                }
-            }
+            // The dispatched (widened) path gives the baseline loops' bits.
+            let mut r: std::vec::Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            softmax_in_place(&mut r);
+            assert_eq!(r, got, "widened n {n}");
+            let mut d = dp.clone();
+            softmax_backward_in_place(&mut d, &got);
+            assert_eq!(d, ds, "widened backward n {n}");
         }
     }
 }
