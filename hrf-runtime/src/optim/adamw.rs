@@ -270,21 +270,13 @@ struct Update {
 }
 
 impl Update {
-    /// Updates one chunk, in an AVX-512F copy of the same loop when the CPU has it (16 lanes of
-    /// `sqrt` and division instead of baseline SSE2's 4; no FMA contraction, so the same bits).
+    /// Updates one chunk inside `cpu::widest` (16 lanes of `sqrt` and division instead of
+    /// baseline SSE2's 4; the same IEEE operations, so the same bits).
     fn apply(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { self.apply_avx512(p, g, m, v) };
-        }
-        self.apply_loop(p, g, m, v);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn apply_avx512(&self, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
-        self.apply_loop(p, g, m, v);
+        crate::cpu::widest(
+            #[inline(always)]
+            || self.apply_loop(p, g, m, v),
+        );
     }
 
     #[inline(always)]
