@@ -132,6 +132,15 @@ pub enum Op {
     T,
 }
 
+/// `(row stride, column stride)` of `op(X): rows × cols` when `X` is stored contiguous row-major
+/// as `op` says: `(rows, cols)` for [`Op::N`], `(cols, rows)` for [`Op::T`].
+pub(crate) fn op_strides(op: Op, rows: usize, cols: usize) -> (isize, isize) {
+    match op {
+        Op::N => (cols as isize, 1),
+        Op::T => (1, rows as isize),
+    }
+}
+
 /// `C ← alpha·op(A)·op(B) + beta·C`, all row-major and contiguous.
 ///
 /// Shapes: `op(A): m×k`, `op(B): k×n`, `C: m×n`. With `Op::N`, `a` is stored `(m, k)`; with
@@ -181,14 +190,8 @@ pub fn gemm_bias<T: Real>(
     if m == 0 || n == 0 {
         return;
     }
-    let (rsa, csa) = match op_a {
-        Op::N => (k as isize, 1),
-        Op::T => (1, m as isize),
-    };
-    let (rsb, csb) = match op_b {
-        Op::N => (n as isize, 1),
-        Op::T => (1, k as isize),
-    };
+    let (rsa, csa) = op_strides(op_a, m, k);
+    let (rsb, csb) = op_strides(op_b, k, n);
     // SAFETY: the asserts above bound every index reached for these shapes and strides, and the
     // borrow checker guarantees `c` does not alias `a`, `b` or `bias`.
     unsafe {

@@ -20,7 +20,7 @@
 
 use std::vec::Vec;
 
-use crate::kernels::gemm::Op;
+use crate::kernels::gemm::{Op, op_strides};
 use crate::real::Real;
 
 use super::super::frames::sized;
@@ -53,14 +53,8 @@ fn par_gemm<T: Real>(
     );
     let half = m / 2;
     let (c0, c1) = c[..m * n].split_at_mut(half * n);
-    let (rsa, csa) = match op_a {
-        Op::N => (k, 1),
-        Op::T => (1, m),
-    };
-    let (rsb, csb) = match op_b {
-        Op::N => (n, 1),
-        Op::T => (1, k),
-    };
+    let (rsa, csa) = op_strides(op_a, m, k);
+    let (rsb, csb) = op_strides(op_b, k, n);
     let run = |c: &mut [T], i0: usize, rows: usize| {
         // SAFETY: rows `i0 .. i0+rows` of op(A) lie inside `a` (asserted for all `m` rows),
         // `b` is read whole within its asserted size, and `c` is this half's own slice.
@@ -70,12 +64,12 @@ fn par_gemm<T: Real>(
                 k,
                 n,
                 alpha,
-                a.as_ptr().add(i0 * rsa),
-                rsa as isize,
-                csa as isize,
+                a.as_ptr().offset(i0 as isize * rsa),
+                rsa,
+                csa,
                 b.as_ptr(),
-                rsb as isize,
-                csb as isize,
+                rsb,
+                csb,
                 beta,
                 c.as_mut_ptr(),
                 n as isize,
