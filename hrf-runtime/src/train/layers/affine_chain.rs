@@ -164,8 +164,7 @@ impl<T: Real> AffineChain<T> {
                 }
             }
         }
-        let last = self.layers.len() - 1;
-        (&self.prefix[last], &self.offset[last])
+        self.composed()
     }
 
     /// `(E, c)` as last composed.
