@@ -16,6 +16,7 @@ mod checksums;
 mod corpus;
 mod error;
 mod espeak;
+pub mod formant;
 mod pitch;
 mod prosody;
 mod sentences;

@@ -154,7 +154,9 @@ pub struct ClipRng(u64);
 impl ClipRng {
     /// A generator for one clip: `key` must be unique per clip within a corpus.
     pub fn new(seed: u64, key: u64) -> Self {
-        let mut rng = ClipRng(seed ^ 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(key.wrapping_add(1)));
+        // Both inputs go through the SplitMix64 finaliser first: a plain `seed ^ γ·key` start
+        // puts key k + 1's stream one draw behind key k's (the state advances by γ per draw).
+        let mut rng = ClipRng(mix64(seed ^ mix64(key.wrapping_add(0x632B_E59B_D9B4_E019))));
         rng.next_u64();
         rng
     }
@@ -162,10 +164,7 @@ impl ClipRng {
     /// SplitMix64 (Steele, Lea & Flood 2014).
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix64(self.0)
     }
 
     /// Uniform in [0, 1) with 53 random bits.
@@ -177,8 +176,15 @@ impl ClipRng {
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.uniform();
         let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
     }
+}
+
+/// SplitMix64's output function (a bijective 64-bit mixer).
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The prosody factors of one clip: the emotion rule at the clip's intensity and expressiveness,
