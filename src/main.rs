@@ -28,7 +28,7 @@ enum Command {
     Data(cmd::data::Args),
     /// Print a spec's layer table, parameter counts (train vs folded) and FLOPs per second of audio.
     Inspect(cmd::inspect::Args),
-    /// Generate the synthetic emotional-speech corpus with espeak-ng (`--check` tests it).
+    /// Generate the synthetic emotional-speech corpus (built-in synthesiser or espeak-ng).
     Synth(cmd::synth::Args),
     /// Train a spec on one fold of a corpus: progress bars, validation, checkpoints, --resume.
     Train(cmd::train::Args),

@@ -11,7 +11,7 @@ use super::CliError;
 pub struct Args {
     /// The corpus: `iemocap:<dir>`, `m3ed:<dir>`, `daic-woz:<dir>`, `ravdess:<dir>`,
     /// `crema-d:<dir>`, `emodb:<dir>`, `manifest:<file.csv>`, or `synth` (the corpus `hrf synth`
-    /// writes to hrf-data/synth).
+    /// writes to hrf-data/synth; generated there when absent).
     #[arg(long, default_value = "synth")]
     pub data: DataSource,
 
@@ -26,6 +26,7 @@ pub struct Args {
 
 /// Prints the report. Fails when the corpus cannot be loaded or its protocol cannot be built.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    crate::pipeline::ensure_synth_corpus(&args.data).map_err(|e| CliError(e.to_string()))?;
     let dataset = args
         .data
         .load_with_classes(args.classes.as_deref())

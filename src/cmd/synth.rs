@@ -1,10 +1,11 @@
-//! `hrf synth`: generate (or reuse) the synthetic emotional-speech corpus; `--check` runs the
-//! prosodic nearest-centroid sanity check on it.
+//! `hrf synth`: generate (or reuse) the synthetic emotional-speech corpus with the built-in
+//! formant synthesiser (default) or espeak-ng; `--verify` checks the default corpus against the
+//! committed checksums; `--check` runs the prosodic nearest-centroid sanity check on it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hrf_audio::synth::{self, SynthConfig};
+use hrf_audio::synth::{self, Degradation, Engine, SynthConfig};
 
 use super::CliError;
 
@@ -13,38 +14,74 @@ pub struct Args {
     /// Corpus directory (manifest.csv, corpus.json, checksums.b3, wav/).
     #[arg(long, default_value = synth::DEFAULT_OUT_DIR)]
     pub out: PathBuf,
-    /// Seed of the per-clip prosody variation.
+    /// `builtin` (the pure-Rust formant synthesiser, byte-identical everywhere) or `espeak-ng`
+    /// (needs the espeak-ng program; 10 fixed voices).
+    #[arg(long, default_value = "builtin")]
+    pub engine: Engine,
+    /// Seed of speakers, sentences and per-clip variation.
     #[arg(long, default_value_t = synth::DEFAULT_SEED)]
     pub seed: u64,
     /// Six classes: add fear and disgust to neutral, angry, happy, sad.
     #[arg(long)]
     pub six: bool,
-    /// Sentences per session (1..=20); fewer than 20 makes a small corpus for quick tries.
-    #[arg(long, default_value_t = synth::SENTENCES_PER_SESSION)]
-    pub sentences: usize,
-    /// espeak-ng processes to run in parallel.
+    /// Speakers, each in exactly one of the 5 sessions (built-in engine: 10..=1000, default 40;
+    /// espeak-ng: 10).
+    #[arg(long)]
+    pub speakers: Option<usize>,
+    /// Sentences per session (built-in: 1..=500, default 12; espeak-ng: 1..=20, default 20).
+    #[arg(long)]
+    pub sentences: Option<usize>,
+    /// Add white noise at this SNR in dB (built-in engine).
+    #[arg(long, allow_negative_numbers = true)]
+    pub noise_snr: Option<f64>,
+    /// Pass every clip through a random channel: band-limiting and coloration (built-in engine).
+    #[arg(long)]
+    pub channel: bool,
+    /// Clips synthesised in parallel (threads, or espeak-ng processes). The bytes do not
+    /// depend on it.
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
     /// Regenerate even if the corpus exists and its checksums verify.
     #[arg(long)]
     pub force: bool,
+    /// After generating (or reusing), check every file against the committed checksums of the
+    /// default corpus (hrf-audio/src/synth/default_corpus.b3); other corpora are checked
+    /// against their own checksums.b3.
+    #[arg(long)]
+    pub verify: bool,
     /// After generating (or reusing), run the leave-one-session-out nearest-centroid check on
     /// prosodic statistics and print per-fold and mean UA.
     #[arg(long)]
     pub check: bool,
 }
 
+impl Args {
+    fn config(&self) -> SynthConfig {
+        let base = match self.engine {
+            Engine::Builtin => SynthConfig::default(),
+            Engine::EspeakNg => SynthConfig::espeak(),
+        };
+        SynthConfig {
+            out_dir: self.out.clone(),
+            seed: self.seed,
+            six_classes: self.six,
+            speakers: self.speakers.unwrap_or(base.speakers),
+            sentences_per_session: self.sentences.unwrap_or(base.sentences_per_session),
+            degradation: Degradation {
+                noise_snr_db: self.noise_snr,
+                channel: self.channel,
+            },
+            workers: self.jobs,
+            force: self.force,
+            espeak_program: SynthConfig::espeak_from_env(),
+            show_progress: true,
+            ..base
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let config = SynthConfig {
-        out_dir: args.out,
-        seed: args.seed,
-        six_classes: args.six,
-        sentences_per_session: args.sentences,
-        workers: args.jobs,
-        force: args.force,
-        espeak_program: SynthConfig::espeak_from_env(),
-        show_progress: true,
-    };
+    let config = args.config();
     let summary = synth::generate(&config).map_err(|e| CliError(e.to_string()))?;
     if summary.reused {
         println!(
@@ -55,13 +92,29 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         );
     } else {
         println!(
-            "{}: generated {} clips ({:.0} s of audio) with espeak-ng {} in {:.1} s",
+            "{}: generated {} clips ({:.0} s of audio, {:.0}× real time) with {} in {:.1} s",
             summary.out_dir.display(),
             summary.clips,
             summary.audio_seconds,
-            summary.espeak_ng_version,
+            summary.audio_seconds / summary.seconds.max(1e-9),
+            summary.engine,
             summary.seconds
         );
+    }
+    if args.verify {
+        if config.is_default_corpus() {
+            let n = synth::verify_default_corpus(&config.out_dir)
+                .map_err(|e| CliError(e.to_string()))?;
+            println!(
+                "verify: all {n} files match the committed checksums of the default corpus (hrf-audio/src/synth/default_corpus.b3)"
+            );
+        } else {
+            let n = synth::verify_corpus(&config.out_dir).map_err(|e| CliError(e.to_string()))?;
+            println!(
+                "verify: all {n} files match {} (not the default corpus: the committed checksums cover only `hrf synth` with default options)",
+                config.out_dir.join(synth::CHECKSUM_FILE).display()
+            );
+        }
     }
     if args.check {
         let manifest = synth::manifest_in(&config.out_dir);

@@ -22,6 +22,8 @@ pub enum PipelineError {
     Data(#[from] hrf_audio::datasets::DataError),
     #[error("{0}")]
     Audio(#[from] hrf_audio::AudioError),
+    #[error("generating the synthetic corpus: {0}")]
+    Synth(#[from] hrf_audio::synth::SynthError),
     #[error(
         "{source_text}: labels {labels} are not classes of the model ({classes}); evaluate \
          on data with the model's labels, or train a spec whose `classes` include them"
@@ -44,6 +46,37 @@ pub enum PipelineError {
     },
 }
 
+/// `--data synth[:dir]` is the embedded default dataset: when its manifest is absent, the
+/// default corpus is generated there (built-in engine, with a progress bar) instead of failing.
+pub fn ensure_synth_corpus(source: &DataSource) -> Result<(), hrf_audio::synth::SynthError> {
+    if source.kind != DataKind::Synth || source.path.exists() {
+        return Ok(());
+    }
+    let dir = source
+        .path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let config = hrf_audio::synth::SynthConfig {
+        out_dir: dir,
+        show_progress: true,
+        ..hrf_audio::synth::SynthConfig::default()
+    };
+    eprintln!(
+        "{} does not exist: generating the default synthetic corpus ({} clips, built-in engine) into {}",
+        source.path.display(),
+        hrf_audio::synth::plan(&config).len(),
+        config.out_dir.display()
+    );
+    let summary = hrf_audio::synth::generate(&config)?;
+    eprintln!(
+        "generated {} clips ({:.0} s of audio) in {:.1} s",
+        summary.clips, summary.audio_seconds, summary.seconds
+    );
+    Ok(())
+}
+
 /// A corpus loaded for one model: utterance labels are indices into the model's classes.
 pub struct Corpus {
     pub dataset: Dataset,
@@ -64,6 +97,7 @@ impl Corpus {
         features_per_frame: usize,
         cache_dir: &Path,
     ) -> Result<Corpus, PipelineError> {
+        ensure_synth_corpus(source)?;
         let source_text = source.to_string();
         let owned: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
         let mut dataset = match source.kind {

@@ -42,6 +42,14 @@ pub fn read(path: &Path) -> Result<Vec<(String, String)>, SynthError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse(&text, path)
+}
+
+/// Parses checksum-file text (`path` names it in errors).
+///
+/// # Errors
+/// [`SynthError::Checksum`] naming the first malformed line.
+pub fn parse(text: &str, path: &Path) -> Result<Vec<(String, String)>, SynthError> {
     text.lines()
         .enumerate()
         .map(|(i, line)| {

@@ -1,15 +1,19 @@
-//! Synthetic corpus (`hrf synth`): espeak-ng + per-emotion prosody rules → a 4- or 6-class
-//! acted-emotion corpus of 16 kHz WAVs with a generic manifest and blake3 checksums.
+//! Synthetic corpus (`hrf synth`): a 4- or 6-class acted-emotion corpus of 16 kHz WAVs with a
+//! generic manifest and blake3 checksums, from one of two engines:
+//! - `builtin` (default): the pure-Rust formant synthesiser of [`formant`], with parametric
+//!   speakers (`--speakers`) and seeded pseudo-sentences; byte-identical on every machine, and
+//!   the default corpus's checksums are committed ([`DEFAULT_CHECKSUMS`], `hrf synth --verify`);
+//! - `espeak-ng` (optional, needs the program): ten fixed voices reading English sentences.
 //!
-//! Layout: 5 sessions × 2 speakers (10 voices), 20 sentences per session (sessions disjoint in
-//! speakers and sentences), 4 emotions × 2 intensities → 1,600 clips by default.
+//! Layout: 5 sessions, speakers disjoint across sessions (speaker `i` in session `i mod 5 + 1`),
+//! sentences disjoint across sessions, every speaker of a session reads the session's sentences
+//! in every emotion × 2 intensities.
 //! ```text
 //! <out>/manifest.csv     path,label,speaker,session (paths relative to it)
-//! <out>/corpus.json      seed, classes, counts, espeak-ng version
+//! <out>/corpus.json      engine and version, seed, classes, counts, degradations
 //! <out>/checksums.b3     blake3 of every WAV, the manifest and corpus.json (b3sum format)
 //! <out>/wav/<speaker>/<speaker>_t<sentence>_<emo>_<intensity>.wav
 //! ```
-//! Generation is deterministic: the same seed and espeak-ng version give byte-identical files.
 
 mod check;
 mod checksums;
@@ -25,13 +29,19 @@ mod voices;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 pub use check::{
     CheckReport, FEATURE_NAMES, FEATURES, FoldResult, ProsodicFeatures, check_corpus, manifest_in,
     nearest_centroid_by_group, prosodic_features,
 };
-pub use corpus::{ClipPlan, CorpusInfo, SynthSummary, manifest_text, plan};
+pub use corpus::{
+    ClipPlan, CorpusInfo, SynthSummary, builtin_clip, builtin_hashes, builtin_sentence,
+    manifest_text, plan, record_texts,
+};
 pub use error::SynthError;
 pub use espeak::{EspeakInstall, locate as locate_espeak};
+pub use formant::Degradation;
 pub use pitch::{PitchConfig, PitchTrack, PitchTracker};
 pub use prosody::{ClipRng, Emotion, Intensity, ProsodyFactors};
 pub use sentences::{SENTENCES, SENTENCES_PER_SESSION, SESSIONS};
@@ -45,23 +55,70 @@ pub const CHECKSUM_FILE: &str = "checksums.b3";
 pub const INFO_FILE: &str = "corpus.json";
 /// Default corpus directory, relative to the working directory.
 pub const DEFAULT_OUT_DIR: &str = "hrf-data/synth";
-/// Default seed of the per-clip prosody variation.
+/// Default seed of the corpus (speakers, sentences, per-clip variation).
 pub const DEFAULT_SEED: u64 = 5;
 /// Environment variable naming the espeak-ng binary (default: `espeak-ng` on `PATH`).
 pub const ESPEAK_ENV: &str = "HRF_ESPEAK_NG";
+/// Speakers of the default built-in corpus (8 per session).
+pub const DEFAULT_SPEAKERS: usize = 40;
+/// Sentences per session of the default built-in corpus.
+pub const DEFAULT_SENTENCES: usize = 12;
+/// Most speakers and sentences per session the built-in engine accepts.
+pub const MAX_SPEAKERS: usize = 1000;
+pub const MAX_SENTENCES: usize = 500;
+/// The committed checksums of the default built-in corpus (`hrf synth` with no options), in
+/// `checksums.b3` format: `hrf synth --verify` and the tests compare against them.
+pub const DEFAULT_CHECKSUMS: &str = include_str!("default_corpus.b3");
+
+/// Which synthesiser makes the corpus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The built-in formant synthesiser (no system dependency; byte-identical everywhere).
+    Builtin,
+    /// espeak-ng, run as a program (optional; its output depends on its version).
+    EspeakNg,
+}
+
+impl Engine {
+    /// The name used on the command line and in `corpus.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Builtin => "builtin",
+            Engine::EspeakNg => "espeak-ng",
+        }
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "builtin" => Ok(Engine::Builtin),
+            "espeak-ng" | "espeak" => Ok(Engine::EspeakNg),
+            other => Err(format!(
+                "unknown engine `{other}`: use `builtin` (default) or `espeak-ng`"
+            )),
+        }
+    }
+}
 
 /// What to generate and how.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SynthConfig {
     /// Corpus directory.
     pub out_dir: PathBuf,
-    /// Seed of the per-clip prosody variation.
+    pub engine: Engine,
+    /// Seed of speakers, sentences and per-clip variation.
     pub seed: u64,
     /// Add fear and disgust (6 classes) to neutral, angry, happy, sad.
     pub six_classes: bool,
-    /// Sentences per session, 1..=20 (20 = the full corpus; fewer makes a tiny test corpus).
+    /// Speakers (built-in engine, 10..=1000; espeak-ng has exactly 10).
+    pub speakers: usize,
+    /// Sentences per session (built-in 1..=500; espeak-ng 1..=20).
     pub sentences_per_session: usize,
-    /// espeak-ng processes running at once.
+    /// Additive noise and channel filtering (built-in engine).
+    pub degradation: Degradation,
+    /// Clips synthesised at once (threads; espeak-ng processes).
     pub workers: usize,
     /// Regenerate even if a matching, verified corpus exists.
     pub force: bool,
@@ -72,12 +129,16 @@ pub struct SynthConfig {
 }
 
 impl Default for SynthConfig {
+    /// The default corpus: built-in engine, 40 speakers, 12 sentences per session, 4 classes.
     fn default() -> Self {
         Self {
             out_dir: PathBuf::from(DEFAULT_OUT_DIR),
+            engine: Engine::Builtin,
             seed: DEFAULT_SEED,
             six_classes: false,
-            sentences_per_session: SENTENCES_PER_SESSION,
+            speakers: DEFAULT_SPEAKERS,
+            sentences_per_session: DEFAULT_SENTENCES,
+            degradation: Degradation::default(),
             workers: 2,
             force: false,
             espeak_program: PathBuf::from("espeak-ng"),
@@ -95,21 +156,86 @@ impl SynthConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), SynthError> {
-        if !(1..=SENTENCES_PER_SESSION).contains(&self.sentences_per_session) {
-            return Err(SynthError::InvalidConfig {
-                field: "sentences_per_session",
-                reason: format!(
-                    "{} is outside 1..={SENTENCES_PER_SESSION} (each session has {SENTENCES_PER_SESSION} sentences)",
-                    self.sentences_per_session
-                ),
-            });
+    /// The espeak-ng engine's corpus: its ten voices and 20 sentences per session.
+    pub fn espeak() -> Self {
+        Self {
+            engine: Engine::EspeakNg,
+            speakers: SPEAKERS.len(),
+            sentences_per_session: SENTENCES_PER_SESSION,
+            ..Self::default()
         }
-        if self.workers == 0 {
-            return Err(SynthError::InvalidConfig {
-                field: "workers",
-                reason: "must be at least 1".to_owned(),
-            });
+    }
+
+    /// Whether this is the default corpus, whose checksums are committed.
+    pub fn is_default_corpus(&self) -> bool {
+        let d = SynthConfig::default();
+        self.engine == d.engine
+            && self.seed == d.seed
+            && self.six_classes == d.six_classes
+            && self.speakers == d.speakers
+            && self.sentences_per_session == d.sentences_per_session
+            && self.degradation == d.degradation
+    }
+
+    fn validate(&self) -> Result<(), SynthError> {
+        let invalid = |field, reason: String| Err(SynthError::InvalidConfig { field, reason });
+        match self.engine {
+            Engine::Builtin => {
+                if !(2 * SESSIONS..=MAX_SPEAKERS).contains(&self.speakers) {
+                    return invalid(
+                        "speakers",
+                        format!(
+                            "{} is outside {}..={MAX_SPEAKERS} (at least two speakers in each of the {SESSIONS} sessions)",
+                            self.speakers,
+                            2 * SESSIONS
+                        ),
+                    );
+                }
+                if !(1..=MAX_SENTENCES).contains(&self.sentences_per_session) {
+                    return invalid(
+                        "sentences",
+                        format!(
+                            "{} is outside 1..={MAX_SENTENCES} sentences per session",
+                            self.sentences_per_session
+                        ),
+                    );
+                }
+                if let Some(snr) = self.degradation.noise_snr_db
+                    && !(snr.is_finite() && (-10.0..=100.0).contains(&snr))
+                {
+                    return invalid("noise", format!("SNR {snr} dB is outside −10..=100 dB"));
+                }
+            }
+            Engine::EspeakNg => {
+                if self.speakers != SPEAKERS.len() {
+                    return invalid(
+                        "speakers",
+                        format!(
+                            "the espeak-ng engine has exactly {} voices (got {}); use --engine builtin for other speaker counts",
+                            SPEAKERS.len(),
+                            self.speakers
+                        ),
+                    );
+                }
+                if !(1..=SENTENCES_PER_SESSION).contains(&self.sentences_per_session) {
+                    return invalid(
+                        "sentences",
+                        format!(
+                            "{} is outside 1..={SENTENCES_PER_SESSION} (espeak-ng reads {SENTENCES_PER_SESSION} sentences per session)",
+                            self.sentences_per_session
+                        ),
+                    );
+                }
+                if self.degradation != Degradation::default() {
+                    return invalid(
+                        "noise",
+                        "noise and channel degradations need --engine builtin".to_owned(),
+                    );
+                }
+            }
+        }
+        if self.workers == 0 || self.workers > 1024 {
+            return invalid("workers", format!("{} is outside 1..=1024", self.workers));
         }
         Ok(())
     }
@@ -119,9 +245,9 @@ impl SynthConfig {
 /// matches the config and every checksum verifies (unless `config.force`).
 ///
 /// # Errors
-/// [`SynthError::EspeakMissing`] (with install instructions) if espeak-ng cannot be run,
-/// [`SynthError::EspeakFailed`] naming the clip and espeak-ng's stderr, and I/O errors naming
-/// the file.
+/// [`SynthError::InvalidConfig`] for impossible options; for espeak-ng,
+/// [`SynthError::EspeakMissing`] (with install instructions) and [`SynthError::EspeakFailed`]
+/// naming the clip; I/O errors naming the file.
 pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
     config.validate()?;
     if !config.force {
@@ -132,12 +258,38 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
                 clips: info.clips,
                 reused: true,
                 seconds: start.elapsed().as_secs_f64(),
-                espeak_ng_version: info.espeak_ng_version,
+                engine: format!("{} {}", info.engine, info.engine_version),
                 audio_seconds: 0.0,
             });
         }
     }
     corpus::generate_corpus(config)
+}
+
+/// Checks the default corpus in `dir` against the committed checksums [`DEFAULT_CHECKSUMS`]:
+/// every listed file must exist with that blake3. Returns the number of files checked.
+///
+/// # Errors
+/// [`SynthError::Checksum`] naming the first file that is missing or differs.
+pub fn verify_default_corpus(dir: &std::path::Path) -> Result<usize, SynthError> {
+    let committed = std::path::Path::new("hrf-audio/src/synth/default_corpus.b3");
+    let entries = checksums::parse(DEFAULT_CHECKSUMS, committed)?;
+    entries.par_iter().try_for_each(|(file, expected)| {
+        let found = checksums::hash_file(&dir.join(file)).map_err(|e| SynthError::Checksum {
+            path: dir.join(file),
+            detail: format!("cannot be read ({e}); the default corpus lists it"),
+        })?;
+        if &found != expected {
+            return Err(SynthError::Checksum {
+                path: dir.join(file),
+                detail: format!(
+                    "blake3 {found} differs from the committed {expected} (hrf-audio/src/synth/default_corpus.b3)"
+                ),
+            });
+        }
+        Ok(())
+    })?;
+    Ok(entries.len())
 }
 
 /// The record of the corpus in `config.out_dir` if it matches `config` and verifies.

@@ -82,7 +82,7 @@ impl DemoSettings {
             DemoSettings {
                 epochs: args.epochs.unwrap_or(3),
                 max_frames: 160,
-                sentences: 6,
+                sentences: 4,
                 bench_runs: 20,
                 fold_check_utterances: 16,
             }
@@ -90,7 +90,7 @@ impl DemoSettings {
             DemoSettings {
                 epochs: args.epochs.unwrap_or(6),
                 max_frames: 300,
-                sentences: synth::SENTENCES_PER_SESSION,
+                sentences: synth::DEFAULT_SENTENCES,
                 bench_runs: 50,
                 fold_check_utterances: 64,
             }
@@ -330,7 +330,6 @@ fn ensure_synth(dir: &Path, sentences: usize) -> Result<(), CliError> {
     let summary = synth::generate(&SynthConfig {
         out_dir: dir.to_path_buf(),
         sentences_per_session: sentences,
-        espeak_program: SynthConfig::espeak_from_env(),
         show_progress: true,
         ..SynthConfig::default()
     })
@@ -343,9 +342,9 @@ fn ensure_synth(dir: &Path, sentences: usize) -> Result<(), CliError> {
         );
     } else {
         println!(
-            "demo: generated the synthetic corpus {} with espeak-ng {}: {} clips in {:.1} s",
+            "demo: generated the synthetic corpus {} with {}: {} clips in {:.1} s",
             dir.display(),
-            summary.espeak_ng_version,
+            summary.engine,
             summary.clips,
             summary.seconds
         );

@@ -44,11 +44,16 @@ fn between(rng: &mut ClipRng, lo: f64, hi: f64) -> f64 {
 }
 
 impl VoiceSpeaker {
+    /// Speaker `index`'s sex: even indices are female, odd ones male.
+    pub fn is_female(index: usize) -> bool {
+        index % 2 == 0
+    }
+
     /// Draws speaker `index` of a corpus seeded with `seed`; the sex alternates with the index
     /// (even female, odd male), so every session of two or more speakers has both.
     pub fn draw(seed: u64, index: usize) -> Self {
         let mut rng = ClipRng::new(seed ^ 0x5EED_5EA4_E700_0000, index as u64);
-        let female = index % 2 == 0;
+        let female = Self::is_female(index);
         // Log-normal around the sex's median: σ 0.045 (tract), 0.13 (F0 ≈ ±2.2 semitones).
         let (scale_median, f0_median) = if female { (1.17, 195.0) } else { (1.0, 105.0) };
         let formant_scale = scale_median * libm::exp(0.045 * gaussian(&mut rng));
