@@ -46,7 +46,7 @@ fn between(rng: &mut ClipRng, lo: f64, hi: f64) -> f64 {
 impl VoiceSpeaker {
     /// Speaker `index`'s sex: even indices are female, odd ones male.
     pub fn is_female(index: usize) -> bool {
-        index % 2 == 0
+        index.is_multiple_of(2)
     }
 
     /// Draws speaker `index` of a corpus seeded with `seed`; the sex alternates with the index
