@@ -8,7 +8,7 @@ use hrf_audio::datasets::DataSource;
 use serde_json::json;
 
 use super::CliError;
-use super::train::set_threads;
+use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::{EvalScores, argmax, plots, utc_now};
 use crate::run::{LoadedModel, ensure_writable_dir, load_history, write_text_atomic};
@@ -47,6 +47,8 @@ enum Split {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // Before anything is read or written, and before the first parallel call.
+    init_threads(args.threads)?;
     let model = LoadedModel::load(&args.model, None).map_err(|e| CliError(e.to_string()))?;
     let plan = model.checkpoint.plan;
     let run_data = model.info.as_ref().map(|i| i.data.clone());
@@ -83,7 +85,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         None => PathBuf::from("hrf-out/eval"),
     });
     ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
-    set_threads(args.threads);
 
     let corpus = Corpus::load(
         &data,

@@ -11,7 +11,7 @@ use hrf_runtime::train::TrainModel;
 use serde_json::json;
 
 use super::CliError;
-use super::train::set_threads;
+use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::utc_now;
 use crate::run::{LoadedModel, ensure_writable_dir, write_text_atomic};
@@ -187,9 +187,10 @@ pub fn check_inputs(
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // Before anything is read or written, and before the first parallel call.
+    init_threads(args.threads)?;
     let model = LoadedModel::load(&args.model, None).map_err(|e| CliError(e.to_string()))?;
     ensure_writable_dir(&args.out).map_err(|e| CliError(e.to_string()))?;
-    set_threads(args.threads);
     let plan = model.checkpoint.plan;
     let mut trained = model.train_model().map_err(CliError)?;
     let (inputs, source) = check_inputs(

@@ -8,6 +8,7 @@ use hrf_audio::datasets::DataSource;
 use indicatif::MultiProgress;
 
 use super::CliError;
+use super::threads::init_threads;
 use serde_json::json;
 
 use super::eval::write_plots;
@@ -86,16 +87,17 @@ impl Args {
     }
 }
 
-/// Sets the global rayon pool size once (later calls are ignored by rayon).
+/// `--threads` for `hrf demo`, which has no error path for it yet: a bad value is a warning
+/// and rayon keeps its default pool. Every other command calls [`init_threads`] and fails.
 pub fn set_threads(threads: Option<usize>) {
-    if let Some(n) = threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
+    if let Err(e) = init_threads(threads) {
+        eprintln!("warning: {e}; using every core");
     }
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // Before anything is read or written, and before the first parallel call.
+    init_threads(args.threads)?;
     let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
     let plan = spec.plan().map_err(CliError)?;
     let out = args.out.clone().unwrap_or_else(|| {
@@ -159,7 +161,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             out.display()
         )));
     }
-    set_threads(args.threads);
 
     let corpus = Corpus::load(
         &args.data,
