@@ -87,3 +87,136 @@ fn a_thread_pool_that_cannot_start_is_an_error_not_a_panic() {
     );
     assert_eq!(entries(&s.0), ["tiny.yaml"]);
 }
+
+/// `hrf train` on the tiny spec with `extra` options appended.
+fn train<'a>(spec: &'a str, data: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "train",
+        "--spec",
+        spec,
+        "--data",
+        data,
+        "--out",
+        "run",
+        "--cache-dir",
+        "cache",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn bad_training_options_are_refused_before_anything_is_written() {
+    let s = Scratch::new("train-options");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let spec = spec.to_str().unwrap();
+    let cases: [(&[&str], &str); 10] = [
+        (
+            &["--lr", "1e30"],
+            "--lr 1000000000000000000000000000000 must be a finite number > 0 and ≤ 10",
+        ),
+        (
+            &["--lr", "NaN"],
+            "--lr NaN must be a finite number > 0 and ≤ 10",
+        ),
+        (
+            &["--lr", "-1"],
+            "--lr -1 must be a finite number > 0 and ≤ 10",
+        ),
+        (
+            &["--lr", "0"],
+            "--lr 0 must be a finite number > 0 and ≤ 10",
+        ),
+        (
+            &["--weight-decay", "NaN"],
+            "--weight-decay NaN must be a finite number ≥ 0 and ≤ 10",
+        ),
+        (
+            &["--weight-decay", "-0.5"],
+            "--weight-decay -0.5 must be a finite number ≥ 0 and ≤ 10",
+        ),
+        (
+            &["--weight-decay", "inf"],
+            "--weight-decay inf must be a finite number ≥ 0 and ≤ 10",
+        ),
+        (&["--epochs", "0"], "--epochs 0: train at least 1 epoch"),
+        (
+            &["--batch-size", "0"],
+            "--batch-size 0: a batch holds at least 1 utterance",
+        ),
+        (
+            &["--max-frames", "0"],
+            "--max-frames 0: crop to at least 1 frame",
+        ),
+    ];
+    for (extra, message) in cases {
+        assert_refused(
+            hrf(&s.0, &train(spec, "synth", extra)),
+            &[message, "nothing was written"],
+        );
+    }
+    // Every problem at once, one per line.
+    let all = train(spec, "synth", &["--epochs", "0", "--lr", "NaN"]);
+    assert_refused(
+        hrf(&s.0, &all),
+        &["--epochs 0: train at least 1 epoch\n--lr NaN must be"],
+    );
+    assert_eq!(entries(&s.0), ["tiny.yaml"]);
+}
+
+#[test]
+fn train_checks_the_data_and_resume_before_it_creates_out() {
+    let s = Scratch::new("train-order");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let spec = spec.to_str().unwrap();
+    // One session of two speakers: no fold can hold out a session and keep a validation set.
+    let manifest = cli_common::tiny_corpus(&s.path("corpus"), 1, 1, &cli_common::CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let (code, out, err) = hrf(&s.0, &train(spec, &data, &["--epochs", "1"]));
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!s.path("run").exists(), "train created --out: {err}");
+    assert!(
+        err.contains("leave-one-session-out needs at least 2 sessions, found 1"),
+        "{err}"
+    );
+
+    // --resume with no run: refused, and --out is not created.
+    let resume = train(spec, &data, &["--resume"]);
+    assert_refused(
+        hrf(&s.0, &resume),
+        &[
+            "--resume: run holds no training run",
+            "start the run without --resume",
+        ],
+    );
+    assert!(!s.path("run").exists());
+}
+
+#[test]
+fn fold_refuses_a_tolerance_that_is_not_a_positive_number_before_writing() {
+    let s = Scratch::new("fold-tolerance");
+    for t in ["NaN", "-1", "0", "inf"] {
+        let args = [
+            "fold",
+            "--model",
+            "no-run",
+            "--out",
+            "folded",
+            "--tolerance",
+            t,
+        ];
+        assert_refused(
+            hrf(&s.0, &args),
+            &[&format!("--tolerance {t} must be a finite number > 0")],
+        );
+    }
+    // A missing model is reported without creating --out.
+    let args = ["fold", "--model", "no-run", "--out", "folded"];
+    assert_refused(hrf(&s.0, &args), &["model no-run does not exist"]);
+    let args = [
+        "eval", "--model", "no-run", "--out", "ev", "--data", "synth",
+    ];
+    assert_refused(hrf(&s.0, &args), &["model no-run does not exist"]);
+    assert!(entries(&s.0).is_empty(), "{:?}", entries(&s.0));
+}

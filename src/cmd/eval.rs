@@ -11,7 +11,9 @@ use super::CliError;
 use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::{EvalScores, argmax, plots, utc_now};
-use crate::run::{LoadedModel, ensure_writable_dir, load_history, write_text_atomic};
+use crate::run::{
+    LoadedModel, check_dir_creatable, ensure_writable_dir, load_history, write_text_atomic,
+};
 use crate::training::predict::{folded_logits, trained_logits};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -84,7 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Some(dir) => dir.join(format!("eval-{split_label}")),
         None => PathBuf::from("hrf-out/eval"),
     });
-    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
+    check_dir_creatable(&out).map_err(|e| CliError(e.to_string()))?;
 
     let corpus = Corpus::load(
         &data,
@@ -176,6 +178,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         "max_frames": limit,
         "metrics": scores.metrics_json(),
     });
+    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
     let mut files = Vec::new();
     let json_path = out.join("report.json");
     write_text_atomic(
