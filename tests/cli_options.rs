@@ -220,3 +220,46 @@ fn fold_refuses_a_tolerance_that_is_not_a_positive_number_before_writing() {
     assert_refused(hrf(&s.0, &args), &["model no-run does not exist"]);
     assert!(entries(&s.0).is_empty(), "{:?}", entries(&s.0));
 }
+
+#[test]
+fn a_tiny_checkpoint_whose_spec_declares_huge_tensors_is_refused_by_eval_fold_and_bench() {
+    let s = Scratch::new("huge-ckpt");
+    let text = TINY_SPEC
+        .replace("d: 8,", "d: 65536,")
+        .replace("TinyHrf", "TinyHuge");
+    let plan = hrf_runtime::spec::plan_from_yaml("huge.yaml", &text).unwrap();
+    let mut meta = std::collections::HashMap::new();
+    for (k, v) in [
+        ("format", "hrf-train-v1"),
+        ("spec_name", plan.name),
+        ("spec_hash", plan.spec_hash),
+        ("spec_path", "huge.yaml"),
+        ("spec_yaml", text.as_str()),
+    ] {
+        meta.insert(k.to_owned(), v.to_owned());
+    }
+    let none: Vec<(String, safetensors::tensor::TensorView)> = Vec::new();
+    let bytes = safetensors::tensor::serialize(none, Some(meta)).unwrap();
+    assert!(bytes.len() < 1_024, "{}", bytes.len());
+    std::fs::write(s.path("huge.safetensors"), &bytes).unwrap();
+    let needles = [
+        "huge.safetensors is not a usable checkpoint: its embedded spec `TinyHuge`",
+        "\"d\":65536",
+        &format!("but the file holds only {} bytes", bytes.len()),
+    ];
+    let eval = [
+        "eval",
+        "--model",
+        "huge.safetensors",
+        "--data",
+        "synth",
+        "--out",
+        "ev",
+    ];
+    assert_refused(hrf(&s.0, &eval), &needles);
+    let fold = ["fold", "--model", "huge.safetensors", "--out", "fo"];
+    assert_refused(hrf(&s.0, &fold), &needles);
+    let bench = ["bench", "--model", "huge.safetensors", "--out", "be"];
+    assert_refused(hrf(&s.0, &bench), &needles);
+    assert_eq!(entries(&s.0), ["huge.safetensors"]);
+}
