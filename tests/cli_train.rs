@@ -287,20 +287,36 @@ fn bad_inputs_fail_with_clear_messages_and_no_panic() {
     assert_eq!(code, Some(1));
     assert!(err.contains("labels `bored` (4 utterances) are not classes of the model (neutral, angry, happy, sad)"), "{err}");
 
-    // Divergence: a huge learning rate → a clear error, the last good checkpoint kept.
+    // Divergence: the largest accepted --lr and --weight-decay make AdamW scale each weight by
+    // 1 − lr·wd ≈ −99 per step, so the weights overflow → a clear error that says so (here the
+    // gradient norm is the first value to turn NaN, before the loss does).
     let manifest = tiny_corpus(&s.path("ok"), 2, 1, &CLASSES);
     let data = format!("manifest:{}", manifest.display());
-    let mut args = train_args(spec, &data, "diverge", "2");
+    let mut args = train_args(spec, &data, "diverge", "6");
     let lr = args.iter().position(|a| *a == "3e-3").unwrap();
-    args[lr] = "1e30";
+    args[lr] = "10";
     let ck = args.iter().position(|a| *a == "5").unwrap();
     args[ck] = "1";
+    let batch = args.iter().position(|a| *a == "4").unwrap();
+    args[batch] = "1";
+    args.extend(["--weight-decay", "10"]);
     let (code, _, err) = hrf(&s.0, &args);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("training diverged") && err.contains("last good checkpoint is kept"),
+        err.contains("diverged") && err.contains("lower the learning rate"),
         "{err}"
     );
+    // An --lr past the documented bound is refused up front, before anything is written.
+    args[lr] = "1e30";
+    let out = args.iter().position(|a| *a == "diverge").unwrap();
+    args[out] = "huge-lr";
+    let (code, _, err) = hrf(&s.0, &args);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--lr 1000000000000000000000000000000 must be a finite number > 0 and ≤ 10"),
+        "{err}"
+    );
+    assert!(!s.path("huge-lr").exists());
     assert!(!err.contains("panicked"), "{err}");
 }
 

@@ -37,6 +37,37 @@ pub enum AudioError {
         .path.display()
     )]
     UnsupportedFormat { path: PathBuf, reason: String },
+    /// The header's sample rate is outside [`crate::wav::SAMPLE_RATES`].
+    #[error(
+        "{} declares a sample rate of {rate} Hz, outside the supported 1000–384000 Hz; the \
+         header is probably corrupt: re-export the file, e.g. `ffmpeg -i <in> -ac 1 -ar 16000 \
+         <out>.wav`",
+        .path.display()
+    )]
+    SampleRate { path: PathBuf, rate: u32 },
+    /// The audio is longer than [`crate::wav::MAX_DURATION_SECONDS`].
+    #[error(
+        "{} holds {seconds:.1} s of audio, over the {max_seconds} s limit for one utterance; \
+         cut it into utterances (e.g. `ffmpeg -i <in> -f segment -segment_time 30 <out>%03d.wav`) \
+         or list segments in a manifest",
+        .path.display()
+    )]
+    TooLong {
+        path: PathBuf,
+        seconds: f64,
+        max_seconds: u32,
+    },
+    /// A 32-bit float WAV holds NaN or ±Inf.
+    #[error(
+        "{} holds a non-finite sample ({value}) at sample index {index} (interleaved, 0-based); \
+         the file is corrupt: re-export it from the source audio",
+        .path.display()
+    )]
+    NonFiniteSample {
+        path: PathBuf,
+        index: usize,
+        value: f32,
+    },
     /// Writing a WAV file failed.
     #[error("cannot write {}: {reason}", .path.display())]
     Write { path: PathBuf, reason: String },

@@ -6,6 +6,7 @@
 //! the same input, rates and CPU feature set give the same output bits.
 
 use crate::AudioError;
+use crate::wav::SAMPLE_RATES;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 
@@ -28,15 +29,22 @@ const CHUNK_FRAMES: usize = 2048;
 /// f64 and is rounded once to f32.
 ///
 /// # Errors
-/// [`AudioError::Resample`] if a rate is zero or rubato rejects the conversion.
+/// [`AudioError::Resample`] if a rate is outside [`SAMPLE_RATES`] or rubato rejects the
+/// conversion.
 pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, AudioError> {
     let error = |reason: String| AudioError::Resample {
         from_hz,
         to_hz,
         reason,
     };
-    if from_hz == 0 || to_hz == 0 {
-        return Err(error("sample rates must be positive".to_owned()));
+    // rubato's FFT lengths grow with the reduced rate ratio (up to the rates themselves when
+    // they are coprime): the range bounds the plan to a few MB.
+    if !(SAMPLE_RATES.contains(&from_hz) && SAMPLE_RATES.contains(&to_hz)) {
+        return Err(error(format!(
+            "sample rates must lie in {}–{} Hz",
+            SAMPLE_RATES.start(),
+            SAMPLE_RATES.end()
+        )));
     }
     if from_hz == to_hz || samples.is_empty() {
         return Ok(samples.to_vec());
@@ -195,7 +203,15 @@ mod tests {
         let err = resample(&[0.0; 10], 0, 16_000).expect_err("zero rate");
         assert_eq!(
             err.to_string(),
-            "cannot resample from 0 Hz to 16000 Hz: sample rates must be positive"
+            "cannot resample from 0 Hz to 16000 Hz: sample rates must lie in 1000–384000 Hz"
         );
+        let err = resample(&[0.0; 10], 4_294_967_291, 16_000).expect_err("huge rate");
+        assert_eq!(
+            err.to_string(),
+            "cannot resample from 4294967291 Hz to 16000 Hz: sample rates must lie in 1000–384000 Hz"
+        );
+        // Coprime rates at the top of the range: the plan is bounded and the length exact.
+        let out = resample(&[0.25; 1_000], 383_999, 16_000).expect("coprime");
+        assert_eq!(out.len(), resampled_len(1_000, 383_999, 16_000));
     }
 }

@@ -8,6 +8,16 @@ use std::path::Path;
 /// The rate every model in hrf consumes.
 pub const TARGET_SAMPLE_RATE: u32 = 16_000;
 
+/// Sample rates a WAV may declare: telephone-band 1 kHz to studio 384 kHz. A rate outside is
+/// a corrupt header, and would make the resampler plan an FFT sized by the rate (a 4 GHz
+/// header asks for tens of GB), or turn a few bytes at 1 Hz into hours of 16 kHz audio.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
+
+/// The longest audio one file may hold: 10 minutes (a DAIC-WOZ interview is cut into
+/// segments of one recording, each far shorter; its recordings run up to ~25 min, so they are
+/// the exception that would need this raised).
+pub const MAX_DURATION_SECONDS: u32 = 600;
+
 /// Decoded audio, downmixed to mono.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Audio {
@@ -22,8 +32,9 @@ pub struct Audio {
 ///
 /// # Errors
 /// [`AudioError::Io`], [`AudioError::EmptyFile`], [`AudioError::NotWav`],
-/// [`AudioError::UnsupportedFormat`], [`AudioError::Truncated`] or [`AudioError::NoSamples`],
-/// each naming the file.
+/// [`AudioError::UnsupportedFormat`], [`AudioError::SampleRate`], [`AudioError::Truncated`],
+/// [`AudioError::NoSamples`], [`AudioError::TooLong`] or [`AudioError::NonFiniteSample`], each
+/// naming the file.
 pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio, AudioError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
@@ -33,6 +44,9 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio, AudioError> {
     decode_wav(&bytes, path)
 }
 
+/// The first four bytes of a RIFF/WAVE file.
+const RIFF_MAGIC: &[u8; 4] = b"RIFF";
+
 /// Decodes WAV bytes already in memory; `path` is only used in error messages.
 ///
 /// # Errors
@@ -41,6 +55,14 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
     let path_buf = || path.to_path_buf();
     if bytes.is_empty() {
         return Err(AudioError::EmptyFile { path: path_buf() });
+    }
+    // A file that does not even start like a RIFF file (text, MP3, FLAC…) is not a truncated
+    // WAV, whatever its length.
+    if !bytes.starts_with(RIFF_MAGIC) {
+        return Err(AudioError::NotWav {
+            path: path_buf(),
+            reason: "no RIFF header".to_owned(),
+        });
     }
     let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| match e {
         hound::Error::FormatError(reason) => AudioError::NotWav {
@@ -69,8 +91,11 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
     if spec.channels == 0 {
         return Err(unsupported("0 channels".to_owned()));
     }
-    if spec.sample_rate == 0 {
-        return Err(unsupported("sample rate 0 Hz".to_owned()));
+    if !SAMPLE_RATES.contains(&spec.sample_rate) {
+        return Err(AudioError::SampleRate {
+            path: path_buf(),
+            rate: spec.sample_rate,
+        });
     }
     let channels = usize::from(spec.channels);
     let declared = reader.len() as usize;
@@ -105,6 +130,22 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
     let frames = interleaved.len() / channels;
     if frames == 0 {
         return Err(AudioError::NoSamples { path: path_buf() });
+    }
+    let seconds = frames as f64 / f64::from(spec.sample_rate);
+    if seconds > f64::from(MAX_DURATION_SECONDS) {
+        return Err(AudioError::TooLong {
+            path: path_buf(),
+            seconds,
+            max_seconds: MAX_DURATION_SECONDS,
+        });
+    }
+    // Integer PCM is finite by construction; a float file is checked where it enters.
+    if let Some(index) = interleaved.iter().position(|x| !x.is_finite()) {
+        return Err(AudioError::NonFiniteSample {
+            path: path_buf(),
+            index,
+            value: interleaved[index],
+        });
     }
     Ok(Audio {
         samples: downmix(&interleaved[..frames * channels], channels),
@@ -324,5 +365,108 @@ mod tests {
             e.to_string()
                 .starts_with(&format!("cannot read {}: ", at("missing.wav").display()))
         );
+    }
+
+    #[test]
+    fn rates_durations_and_samples_that_cannot_be_audio_are_typed_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |name: &str| dir.path().join(name);
+
+        // A short text file is not a WAV, not a truncated one.
+        std::fs::write(at("short.wav"), b"hello\n").expect("write");
+        assert_eq!(
+            read_wav(at("short.wav")).expect_err("text").to_string(),
+            format!(
+                "{} is not a WAV file (no RIFF header); convert it to RIFF/WAVE PCM, e.g. \
+                 `ffmpeg -i <in> -ac 1 -ar 16000 <out>.wav`",
+                at("short.wav").display()
+            )
+        );
+
+        // Sample rates outside 1 kHz – 384 kHz, written by hound or patched into the header.
+        // (8-bit mono: one byte per frame, so the byte rate hound checks equals the rate.)
+        write_int(&at("1hz.wav"), 8, 1, 1, &vec![vec![1]; 3_000]);
+        let mut huge = std::fs::read(at("1hz.wav")).expect("read");
+        huge[24..28].copy_from_slice(&4_294_967_291u32.to_le_bytes());
+        huge[28..32].copy_from_slice(&4_294_967_291u32.to_le_bytes());
+        std::fs::write(at("4ghz.wav"), &huge).expect("write");
+        write_int(&at("999hz.wav"), 16, 1, 999, &[vec![1]]);
+        for (name, rate) in [
+            ("1hz.wav", 1u32),
+            ("4ghz.wav", 4_294_967_291),
+            ("999hz.wav", 999),
+        ] {
+            let e = read_wav(at(name)).expect_err(name);
+            assert!(
+                matches!(e, AudioError::SampleRate { rate: r, .. } if r == rate),
+                "{e}"
+            );
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{} declares a sample rate of {rate} Hz, outside the supported 1000–384000 Hz; \
+                     the header is probably corrupt: re-export the file, e.g. `ffmpeg -i <in> -ac \
+                     1 -ar 16000 <out>.wav`",
+                    at(name).display()
+                )
+            );
+        }
+        for rate in [*SAMPLE_RATES.start(), *SAMPLE_RATES.end()] {
+            write_int(&at("edge.wav"), 16, 1, rate, &[vec![1]]);
+            assert_eq!(
+                read_wav(at("edge.wav")).expect("edge rate").sample_rate,
+                rate
+            );
+        }
+
+        // 601 s at 1 kHz is over the 600 s bound; exactly 600 s is accepted.
+        let frames = |seconds: usize| vec![vec![0]; seconds * 1_000];
+        write_int(&at("long.wav"), 8, 1, 1_000, &frames(601));
+        assert_eq!(
+            read_wav(at("long.wav")).expect_err("too long").to_string(),
+            format!(
+                "{} holds 601.0 s of audio, over the 600 s limit for one utterance; cut it into \
+                 utterances (e.g. `ffmpeg -i <in> -f segment -segment_time 30 <out>%03d.wav`) or \
+                 list segments in a manifest",
+                at("long.wav").display()
+            )
+        );
+        write_int(&at("600s.wav"), 8, 1, 1_000, &frames(600));
+        assert_eq!(
+            read_wav(at("600s.wav")).expect("600 s").samples.len(),
+            600_000
+        );
+
+        // NaN and ±Inf in 32-bit float files: the first bad sample is named.
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 16_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        for (name, bad) in [
+            ("nan.wav", f32::NAN),
+            ("inf.wav", f32::INFINITY),
+            ("ninf.wav", f32::NEG_INFINITY),
+        ] {
+            let mut w = hound::WavWriter::create(at(name), spec).expect("create");
+            for s in [0.1f32, 0.2, 0.3, bad, bad, 0.0] {
+                w.write_sample(s).expect("write");
+            }
+            w.finalize().expect("finalize");
+            let e = read_wav(at(name)).expect_err(name);
+            assert!(
+                matches!(e, AudioError::NonFiniteSample { index: 3, .. }),
+                "{e}"
+            );
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{} holds a non-finite sample ({bad}) at sample index 3 (interleaved, 0-based); \
+                     the file is corrupt: re-export it from the source audio",
+                    at(name).display()
+                )
+            );
+        }
     }
 }

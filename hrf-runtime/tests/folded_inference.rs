@@ -270,6 +270,44 @@ fn folded_weight_files_round_trip_and_name_mismatches() {
     assert!(matches!(err, FoldedWeightsError::Format { .. }), "{err}");
     let err = read_folded_weights(plan, &dir.join("missing")).unwrap_err();
     assert!(err.to_string().contains("missing: reading failed"), "{err}");
+    // A NaN weight is refused when read, naming the tensor and the index.
+    let mut corrupt = folded.clone();
+    corrupt[2] = f32::NAN;
+    folded_weights_to_file(plan, &corrupt, &dir.join("nan")).unwrap();
+    let err = read_folded_weights(plan, &dir.join("nan")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: tensor `{}`: holds a non-finite value (NaN) at index 2; the file is corrupt: \
+             export the weights again from a good checkpoint",
+            dir.join("nan").display(),
+            plan.folded.params[0].name
+        )
+    );
+    // A header naming this spec but without the tensor bytes: refused before allocating.
+    let mut meta = std::collections::HashMap::new();
+    for (k, v) in [
+        ("format", "hrf-folded-v1"),
+        ("spec_name", plan.name),
+        ("spec_hash", plan.spec_hash),
+    ] {
+        meta.insert(k.to_owned(), v.to_owned());
+    }
+    let none: Vec<(String, safetensors::tensor::TensorView)> = Vec::new();
+    let header_only = safetensors::tensor::serialize(none, Some(meta)).unwrap();
+    std::fs::write(dir.join("header-only"), &header_only).unwrap();
+    let err = read_folded_weights(plan, &dir.join("header-only")).unwrap_err();
+    assert!(matches!(err, FoldedWeightsError::TooSmall { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: `FoldTinyConformer`'s folded table declares {} bytes of weights but the file \
+             holds only {} bytes; the file is truncated: export the weights again",
+            dir.join("header-only").display(),
+            4 * folded.len(),
+            header_only.len()
+        )
+    );
     // A wrong arena length is refused before anything is written.
     let err = folded_weights_to_file(plan, &folded[1..], &dir.join("short")).unwrap_err();
     assert!(

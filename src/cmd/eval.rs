@@ -8,10 +8,12 @@ use hrf_audio::datasets::DataSource;
 use serde_json::json;
 
 use super::CliError;
-use super::train::set_threads;
+use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::{EvalScores, argmax, plots, utc_now};
-use crate::run::{LoadedModel, ensure_writable_dir, load_history, write_text_atomic};
+use crate::run::{
+    LoadedModel, check_dir_creatable, ensure_writable_dir, load_history, write_text_atomic,
+};
 use crate::training::predict::{folded_logits, trained_logits};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -47,6 +49,8 @@ enum Split {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // Before anything is read or written, and before the first parallel call.
+    init_threads(args.threads)?;
     let model = LoadedModel::load(&args.model, None).map_err(|e| CliError(e.to_string()))?;
     let plan = model.checkpoint.plan;
     let run_data = model.info.as_ref().map(|i| i.data.clone());
@@ -82,8 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Some(dir) => dir.join(format!("eval-{split_label}")),
         None => PathBuf::from("hrf-out/eval"),
     });
-    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
-    set_threads(args.threads);
+    check_dir_creatable(&out).map_err(|e| CliError(e.to_string()))?;
 
     let corpus = Corpus::load(
         &data,
@@ -175,6 +178,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         "max_frames": limit,
         "metrics": scores.metrics_json(),
     });
+    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
     let mut files = Vec::new();
     let json_path = out.join("report.json");
     write_text_atomic(

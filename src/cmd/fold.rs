@@ -11,10 +11,10 @@ use hrf_runtime::train::TrainModel;
 use serde_json::json;
 
 use super::CliError;
-use super::train::set_threads;
+use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::utc_now;
-use crate::run::{LoadedModel, ensure_writable_dir, write_text_atomic};
+use crate::run::{LoadedModel, check_dir_creatable, ensure_writable_dir, write_text_atomic};
 
 /// Default bound on the relative logit difference (see [`FoldCheck::max_rel`]).
 pub const DEFAULT_TOLERANCE: f64 = 1e-4;
@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     pub utterances: usize,
     /// Largest accepted relative logit difference.
-    #[arg(long, default_value_t = DEFAULT_TOLERANCE)]
+    #[arg(long, default_value_t = DEFAULT_TOLERANCE, allow_negative_numbers = true)]
     pub tolerance: f64,
     #[arg(long)]
     pub threads: Option<usize>,
@@ -187,9 +187,16 @@ pub fn check_inputs(
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // Before anything is read or written, and before the first parallel call.
+    init_threads(args.threads)?;
+    if !(args.tolerance.is_finite() && args.tolerance > 0.0) {
+        return Err(CliError(format!(
+            "--tolerance {} must be a finite number > 0 (the default is {DEFAULT_TOLERANCE:e}; nothing was written)",
+            args.tolerance
+        )));
+    }
+    check_dir_creatable(&args.out).map_err(|e| CliError(e.to_string()))?;
     let model = LoadedModel::load(&args.model, None).map_err(|e| CliError(e.to_string()))?;
-    ensure_writable_dir(&args.out).map_err(|e| CliError(e.to_string()))?;
-    set_threads(args.threads);
     let plan = model.checkpoint.plan;
     let mut trained = model.train_model().map_err(CliError)?;
     let (inputs, source) = check_inputs(
@@ -208,6 +215,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             check.max_rel, args.tolerance
         )));
     }
+    ensure_writable_dir(&args.out).map_err(|e| CliError(e.to_string()))?;
     let path = args.out.join("folded.safetensors");
     folded_weights_to_file(plan, &weights, &path).map_err(|e| CliError(e.to_string()))?;
     let record = json!({

@@ -8,13 +8,17 @@ use hrf_audio::datasets::DataSource;
 use indicatif::MultiProgress;
 
 use super::CliError;
+use super::threads::init_threads;
 use serde_json::json;
 
 use super::eval::write_plots;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::{EvalScores, argmax, utc_now};
 use crate::run::LoadedModel;
-use crate::run::{self, RunInfo, SPEC_FILE, SpecSource, ensure_writable_dir, write_text_atomic};
+use crate::run::{
+    self, RunInfo, SPEC_FILE, SpecSource, check_dir_creatable, ensure_writable_dir,
+    write_text_atomic,
+};
 use crate::training::predict::trained_logits;
 use crate::training::{TrainConfig, TrainJob, state_path, train};
 
@@ -42,9 +46,10 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
     /// Peak learning rate (linear warmup over 5% of the steps, cosine decay to 0).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub lr: f64,
-    #[arg(long, default_value_t = 0.01)]
+    /// AdamW's decoupled weight decay.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub weight_decay: f32,
     /// Epochs without a better validation UA before stopping (0 = never stop early).
     #[arg(long, default_value_t = 8)]
@@ -66,7 +71,50 @@ pub struct Args {
     pub crash_after_steps: Option<u64>,
 }
 
+/// The largest `--lr` accepted: past it, AdamW diverges on the first steps of any spec.
+pub const MAX_LR: f64 = 10.0;
+/// The largest `--weight-decay` accepted (AdamW multiplies each weight by 1 − lr·wd per step).
+pub const MAX_WEIGHT_DECAY: f32 = 10.0;
+
 impl Args {
+    /// Every option problem, one per line; checked before anything is read or written.
+    fn validate(&self) -> Result<(), CliError> {
+        let mut problems = Vec::new();
+        if self.epochs == 0 {
+            problems.push("--epochs 0: train at least 1 epoch".to_owned());
+        }
+        if self.batch_size == 0 {
+            problems.push("--batch-size 0: a batch holds at least 1 utterance".to_owned());
+        }
+        if self.max_frames == Some(0) {
+            problems.push(
+                "--max-frames 0: crop to at least 1 frame, or leave it out to use the spec's max_frames"
+                    .to_owned(),
+            );
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= MAX_LR) {
+            problems.push(format!(
+                "--lr {} must be a finite number > 0 and ≤ {MAX_LR} (the default is 1e-3)",
+                self.lr
+            ));
+        }
+        if !(self.weight_decay.is_finite() && (0.0..=MAX_WEIGHT_DECAY).contains(&self.weight_decay))
+        {
+            problems.push(format!(
+                "--weight-decay {} must be a finite number ≥ 0 and ≤ {MAX_WEIGHT_DECAY} (the default is 0.01)",
+                self.weight_decay
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CliError(format!(
+                "{} (nothing was written)",
+                problems.join("\n")
+            )))
+        }
+    }
+
     fn config(&self, spec_max_frames: usize) -> TrainConfig {
         TrainConfig {
             epochs: self.epochs,
@@ -86,34 +134,26 @@ impl Args {
     }
 }
 
-/// Sets the global rayon pool size once (later calls are ignored by rayon).
+/// `--threads` for `hrf demo`, which has no error path for it yet: a bad value is a warning
+/// and rayon keeps its default pool. Every other command calls [`init_threads`] and fails.
 pub fn set_threads(threads: Option<usize>) {
-    if let Some(n) = threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
+    if let Err(e) = init_threads(threads) {
+        eprintln!("warning: {e}; using every core");
     }
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // Options, spec, --out, the run record and the data are all checked before --out is
+    // created or written, so that a refused command leaves nothing behind.
+    init_threads(args.threads)?;
+    args.validate()?;
     let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
     let plan = spec.plan().map_err(CliError)?;
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!("hrf-out/runs/{}-fold{}", plan.module, args.fold))
     });
-    if args.epochs == 0 || args.batch_size == 0 {
-        return Err(CliError(
-            "--epochs and --batch-size must be at least 1".to_owned(),
-        ));
-    }
-    if !(args.lr.is_finite() && args.lr > 0.0) {
-        return Err(CliError(format!(
-            "--lr {} must be a positive number",
-            args.lr
-        )));
-    }
     // Fail on an unusable --out before loading data or training.
-    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
+    check_dir_creatable(&out).map_err(|e| CliError(e.to_string()))?;
     let state = state_path(&out);
     let config = args.config(plan.max_frames);
     let previous = RunInfo::load(&out).map_err(|e| CliError(e.to_string()))?;
@@ -159,7 +199,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             out.display()
         )));
     }
-    set_threads(args.threads);
 
     let corpus = Corpus::load(
         &args.data,
@@ -183,6 +222,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             info.fold
         )));
     }
+    ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
     println!(
         "{}: {} on {} fold {} — {} train / {} val / {} test utterances, ≤ {} frames, {} epochs, seed {}",
         out.display(),

@@ -43,6 +43,61 @@ pub fn ensure_writable_dir(dir: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Checks, without creating or writing anything, that [`ensure_writable_dir`] can succeed
+/// later: `dir` is a directory the process may write in, or does not exist yet and its nearest
+/// existing ancestor is one. Commands call it before their slow checks (data, options) and
+/// create the directory only once those have passed, so that a refused command leaves nothing.
+pub fn check_dir_creatable(dir: &Path) -> Result<(), RunError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(RunError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    let unwritable = |source| RunError::Unwritable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let existing = dir
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(unwritable(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is a file", existing.display()),
+        )));
+    }
+    may_write_in(existing).map_err(unwritable)
+}
+
+/// Whether the process may create entries in the directory `dir` (`access(2)`, W_OK | X_OK).
+#[cfg(unix)]
+fn may_write_in(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `c_path` is a NUL-terminated string that outlives the call; access only reads it.
+    match unsafe { libc::access(c_path.as_ptr(), libc::W_OK | libc::X_OK) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+#[cfg(not(unix))]
+fn may_write_in(dir: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(dir)?.permissions().readonly() {
+        true => Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
+        false => Ok(()),
+    }
+}
+
 /// Checks that the file `path` can be created: its directory is writable (see
 /// [`ensure_writable_dir`]) and `path` is not a directory.
 pub fn ensure_writable_file(path: &Path) -> Result<(), RunError> {
@@ -81,6 +136,38 @@ mod tests {
         assert!(matches!(
             ensure_writable_file(&dir),
             Err(RunError::IsADirectory { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn check_dir_creatable_creates_nothing_and_refuses_a_path_below_a_file() {
+        let dir = std::env::temp_dir().join(format!("hrf-creatable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let deep = dir.join("a/b/c");
+        check_dir_creatable(&deep).unwrap();
+        assert!(
+            !dir.exists(),
+            "check_dir_creatable created {}",
+            dir.display()
+        );
+
+        ensure_writable_dir(&dir).unwrap();
+        let file = dir.join("file");
+        write_text_atomic(&file, "x").unwrap();
+        let below = file.join("run");
+        assert_eq!(
+            check_dir_creatable(&below).unwrap_err().to_string(),
+            format!(
+                "output directory {} is not writable ({} is a file); choose another --out or \
+                 fix its permissions",
+                below.display(),
+                file.display()
+            )
+        );
+        assert!(matches!(
+            check_dir_creatable(&file),
+            Err(RunError::NotADirectory { .. })
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }

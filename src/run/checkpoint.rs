@@ -140,6 +140,26 @@ impl Checkpoint {
                 plan.spec_hash
             )));
         }
+        // The arenas below are sized by the embedded spec, which anyone can edit: before
+        // allocating them, the tensors it declares must fit in the file (each tensor's shape is
+        // then checked against its slot, and safetensors checks its bytes lie in the file).
+        let with_optimizer = meta.contains_key("optimizer_step");
+        let declared = declared_bytes(plan, with_optimizer);
+        if declared > bytes.len() as u128 {
+            return Err(bad(format!(
+                "its embedded spec `{}` (dims {}) declares {declared} bytes of tensors{}, but the \
+                 file holds only {} bytes; the file is truncated or its spec was edited — re-copy \
+                 it, or use another checkpoint of the run",
+                plan.name,
+                dims_json(plan),
+                if with_optimizer {
+                    " (weights, buffers and AdamW moments)"
+                } else {
+                    ""
+                },
+                bytes.len()
+            )));
+        }
         let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
         let read = |prefix: &str, slots: &[SlotPlan], len: usize| -> Result<Vec<f32>, RunError> {
             let mut out = vec![0.0f32; len];
@@ -161,6 +181,15 @@ impl Checkpoint {
                     .zip(view.data().chunks_exact(4))
                 {
                     *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
+                }
+                let values = &out[slot.range()];
+                if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+                    return Err(bad(format!(
+                        "tensor `{name}` holds a non-finite value ({}) at index {i}; the file is \
+                         corrupt (training stops before it saves non-finite weights) — use \
+                         another checkpoint of the run, or retrain",
+                        values[i]
+                    )));
                 }
             }
             Ok(out)
@@ -200,6 +229,14 @@ impl Checkpoint {
             progress,
         })
     }
+}
+
+/// Bytes of F32 tensor data a checkpoint of `plan` holds: params and buffers, plus the two
+/// AdamW moments of every param `with_optimizer` (exact, in u128: a hostile spec cannot wrap it).
+fn declared_bytes(plan: &ModelPlan, with_optimizer: bool) -> u128 {
+    let params = plan.train.params_len() as u128;
+    let moments = if with_optimizer { 2 * params } else { 0 };
+    4 * (params + plan.train.buffers_len() as u128 + moments)
 }
 
 /// Rewrites a safetensors file's JSON header with sorted keys (the metadata is a `HashMap`,
@@ -356,6 +393,80 @@ mod tests {
         assert!(
             err.contains("was trained with spec Tiny8") && err.contains("Tiny12"),
             "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_small_file_whose_spec_declares_huge_tensors_is_refused_before_allocating() {
+        let source = spec(65_536);
+        let plan = source.plan().unwrap();
+        let mut meta = HashMap::new();
+        for (k, v) in [
+            ("format", TRAIN_FORMAT),
+            ("spec_name", plan.name),
+            ("spec_hash", plan.spec_hash),
+            ("spec_path", &source.label),
+            ("spec_yaml", &source.text),
+        ] {
+            meta.insert(k.to_owned(), v.to_owned());
+        }
+        let no_tensors: Vec<(String, TensorView)> = Vec::new();
+        let bytes = safetensors::tensor::serialize(no_tensors, Some(meta)).unwrap();
+        assert!(bytes.len() < 2_048, "{}", bytes.len());
+        let dir = std::env::temp_dir().join(format!("hrf-ckpt-huge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tiny-but-huge.safetensors");
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Checkpoint::load(&path, None).unwrap_err().to_string();
+        let declared = declared_bytes(plan, false);
+        assert!(declared > 1 << 30, "{declared}");
+        assert_eq!(
+            err,
+            format!(
+                "{} is not a usable checkpoint: its embedded spec `Tiny65536` (dims \
+                 {{\"d\":65536,\"ffn\":16,\"heads\":2}}) declares {declared} bytes of tensors, but \
+                 the file holds only {} bytes; the file is truncated or its spec was edited — \
+                 re-copy it, or use another checkpoint of the run",
+                path.display(),
+                bytes.len()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_naming_the_tensor() {
+        let source = spec(8);
+        let plan = source.plan().unwrap();
+        let (np, nb) = (plan.train.params_len(), plan.train.buffers_len());
+        let mut params = vec![0.5f32; np];
+        // The second value of the third param tensor.
+        let slot = &plan.train.params[2];
+        params[slot.range().start + 1] = f32::INFINITY;
+        let ckpt = Checkpoint {
+            spec: source,
+            plan,
+            params,
+            buffers: vec![1.0; nb],
+            optimizer: None,
+            step: 0,
+            progress: None,
+        };
+        let dir = std::env::temp_dir().join(format!("hrf-ckpt-inf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("inf.safetensors");
+        ckpt.save(&path).unwrap();
+        let err = Checkpoint::load(&path, None).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{} is not a usable checkpoint: tensor `{}` holds a non-finite value (inf) at \
+                 index 1; the file is corrupt (training stops before it saves non-finite \
+                 weights) — use another checkpoint of the run, or retrain",
+                path.display(),
+                slot.name
+            )
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

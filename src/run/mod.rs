@@ -19,7 +19,9 @@ use hrf_compiler::presets::{PRESETS, preset};
 use hrf_runtime::plan::ModelPlan;
 use serde::{Deserialize, Serialize};
 
-pub use atomic::{ensure_writable_dir, ensure_writable_file, write_text_atomic};
+pub use atomic::{
+    check_dir_creatable, ensure_writable_dir, ensure_writable_file, write_text_atomic,
+};
 pub use checkpoint::{Checkpoint, resolve_model_path};
 pub use progress::{EpochRecord, TrainProgress};
 

@@ -68,6 +68,17 @@ pub enum FoldedWeightsError {
         expected: usize,
         got: usize,
     },
+    #[error(
+        "{}: `{spec}`'s folded table declares {declared} bytes of weights but the file holds only \
+         {got} bytes; the file is truncated: export the weights again",
+        path.display()
+    )]
+    TooSmall {
+        path: PathBuf,
+        spec: String,
+        declared: u64,
+        got: usize,
+    },
     #[error(transparent)]
     Arena(#[from] ArenaLenError),
 }
@@ -240,7 +251,18 @@ pub fn folded_weights_from_bytes(
         name: name.to_string(),
         problem,
     };
-    let mut weights = std::vec![0.0f32; plan.folded.params_len() + plan.folded.buffers_len()];
+    let floats = plan.folded.params_len() + plan.folded.buffers_len();
+    // Every slot's bytes must lie in the file before the arena is allocated.
+    let declared = (floats as u64).saturating_mul(4);
+    if declared > bytes.len() as u64 {
+        return Err(FoldedWeightsError::TooSmall {
+            path: path.to_path_buf(),
+            spec: plan.name.to_string(),
+            declared,
+            got: bytes.len(),
+        });
+    }
+    let mut weights = std::vec![0.0f32; floats];
     for (offset, slot) in arena_slots(plan) {
         let view = tensors.tensor(slot.name).map_err(|_| {
             tensor_err(
@@ -263,6 +285,16 @@ pub fn folded_weights_from_bytes(
         let out = &mut weights[offset..offset + slot.len()];
         for (w, b) in out.iter_mut().zip(view.data().chunks_exact(4)) {
             *w = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        if let Some(i) = out.iter().position(|x| !x.is_finite()) {
+            return Err(tensor_err(
+                slot.name,
+                std::format!(
+                    "holds a non-finite value ({}) at index {i}; the file is corrupt: export \
+                     the weights again from a good checkpoint",
+                    out[i]
+                ),
+            ));
         }
     }
     let expected = arena_slots(plan).count();
