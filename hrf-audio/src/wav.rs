@@ -180,16 +180,28 @@ pub fn load_mono_16k(path: impl AsRef<Path>) -> Result<Vec<f32>, AudioError> {
     })
 }
 
-/// Writes mono samples as a 16 kHz, 16-bit PCM WAV file.
+/// Writes mono samples as a 16 kHz, 16-bit PCM WAV file (the bytes of [`encode_wav_16k`]).
+///
+/// # Errors
+/// [`AudioError::Write`] naming the file if it cannot be created or written.
+pub fn write_wav_16k(path: impl AsRef<Path>, samples: &[f32]) -> Result<(), AudioError> {
+    let path = path.as_ref();
+    let bytes = encode_wav_16k(samples, path)?;
+    std::fs::write(path, bytes).map_err(|e| AudioError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Mono samples as the bytes of a 16 kHz, 16-bit PCM WAV file (`path` names it in errors).
 ///
 /// Each sample is clipped to [-1, 1], scaled by 32767 and rounded to nearest (so ±1.0 maps to
 /// ±32767 and the encoding is symmetric); NaN is written as 0. Reading the file back with
 /// [`read_wav`] divides by 32768, so a round trip scales by 32767/32768 and quantises to 2⁻¹⁵.
 ///
 /// # Errors
-/// [`AudioError::Write`] naming the file if it cannot be created or written.
-pub fn write_wav_16k(path: impl AsRef<Path>, samples: &[f32]) -> Result<(), AudioError> {
-    let path = path.as_ref();
+/// [`AudioError::Write`] if the samples do not fit a WAV file (over 2³¹ samples).
+pub fn encode_wav_16k(samples: &[f32], path: &Path) -> Result<Vec<u8>, AudioError> {
     let write_error = |e: hound::Error| AudioError::Write {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -200,13 +212,15 @@ pub fn write_wav_16k(path: impl AsRef<Path>, samples: &[f32]) -> Result<(), Audi
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(write_error)?;
+    let mut bytes = std::io::Cursor::new(Vec::with_capacity(44 + 2 * samples.len()));
+    let mut writer = hound::WavWriter::new(&mut bytes, spec).map_err(write_error)?;
     for &x in samples {
         // `as` saturates and maps NaN to 0.
         let pcm = (x.clamp(-1.0, 1.0) * 32767.0).round() as i16;
         writer.write_sample(pcm).map_err(write_error)?;
     }
-    writer.finalize().map_err(write_error)
+    writer.finalize().map_err(write_error)?;
+    Ok(bytes.into_inner())
 }
 
 #[cfg(test)]

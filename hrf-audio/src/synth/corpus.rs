@@ -15,7 +15,7 @@ use super::sentences::{SENTENCES, SENTENCES_PER_SESSION, SESSIONS};
 use super::voices::{SPEAKERS, variant_file, variant_name, voice_argument};
 use super::{CHECKSUM_FILE, Engine, INFO_FILE, MANIFEST_FILE, SynthConfig, checksums};
 use crate::resample::resample;
-use crate::wav::TARGET_SAMPLE_RATE;
+use crate::wav::{TARGET_SAMPLE_RATE, encode_wav_16k};
 
 /// Where the private espeak-ng data lives during generation (removed afterwards).
 const ESPEAK_WORK_DIR: &str = ".espeak-ng-work";
@@ -442,34 +442,12 @@ fn espeak_clip(
     Ok(resampled)
 }
 
-/// A 16 kHz, 16-bit mono WAV in memory (the encoding of [`crate::wav::write_wav_16k`]: clip to
-/// [−1, 1], scale by 32767, round to nearest).
+/// A clip's WAV bytes (16 kHz, 16-bit mono).
 fn encode_wav(samples: &[f32], clip: &str) -> Result<Vec<u8>, SynthError> {
-    let fail = |e: hound::Error| SynthError::Audio {
+    encode_wav_16k(samples, Path::new(&format!("{clip}.wav"))).map_err(|source| SynthError::Audio {
         clip: clip.to_owned(),
-        source: crate::AudioError::Write {
-            path: PathBuf::from(format!("{clip}.wav")),
-            reason: e.to_string(),
-        },
-    };
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: TARGET_SAMPLE_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut bytes = std::io::Cursor::new(Vec::with_capacity(44 + 2 * samples.len()));
-    {
-        let mut writer = hound::WavWriter::new(&mut bytes, spec).map_err(fail)?;
-        let mut pcm = writer.get_i16_writer(samples.len() as u32);
-        for &x in samples {
-            // `as` saturates and maps NaN to 0.
-            pcm.write_sample((x.clamp(-1.0, 1.0) * 32767.0).round() as i16);
-        }
-        pcm.flush().map_err(fail)?;
-        writer.finalize().map_err(fail)?;
-    }
-    Ok(bytes.into_inner())
+        source,
+    })
 }
 
 /// Largest |sample| written to a clip: full scale minus one 16-bit step, so no sample is

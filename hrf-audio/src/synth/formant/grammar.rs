@@ -102,16 +102,16 @@ fn syllable(rng: &mut ClipRng, word_initial: bool) -> Syllable {
             CONSONANTS.iter().filter(|c| c.symbol != "ng").collect();
         vec![*pick(rng, &onsets)]
     } else {
-        cluster(pick(rng, &ONSET_CLUSTERS))
+        cluster(pick::<&str>(rng, &ONSET_CLUSTERS))
     };
     let nucleus = pick(rng, &VOWELS);
     let v = rng.uniform();
     let coda = if v < 0.5 {
         Vec::new()
     } else if v < 0.9 {
-        cluster(pick(rng, &CODAS))
+        cluster(pick::<&str>(rng, &CODAS))
     } else {
-        cluster(pick(rng, &CODA_CLUSTERS))
+        cluster(pick::<&str>(rng, &CODA_CLUSTERS))
     };
     Syllable {
         onset,
