@@ -102,3 +102,40 @@ fn bad_wavs_in_a_corpus_are_skipped_with_their_reasons_and_training_goes_on() {
         "{out}"
     );
 }
+
+#[test]
+fn manifest_rows_of_the_wrong_width_are_reported_by_train() {
+    let s = Scratch::new("bad-rows");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let manifest = tiny_corpus(&s.path("corpus"), 3, 1, &CLASSES);
+    // Two 3-column rows in a 4-column manifest (lines 26 and 27).
+    let mut rows = std::fs::read_to_string(&manifest).unwrap();
+    rows.push_str("wav/s1f_neutral_0.wav,neutral,s1f\nwav/s1m_sad_0.wav,sad,s1m\n");
+    std::fs::write(&manifest, rows).unwrap();
+    let data = format!("manifest:{}", manifest.display());
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "train",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--data",
+            &data,
+            "--out",
+            "run",
+            "--epochs",
+            "1",
+            "--cache-dir",
+            "cache",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        err.contains(&format!("warning: 2 entries of {data} skipped:")),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 fields, expected 4 as set by line 1"),
+        "{err}"
+    );
+}

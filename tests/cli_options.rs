@@ -263,3 +263,46 @@ fn a_tiny_checkpoint_whose_spec_declares_huge_tensors_is_refused_by_eval_fold_an
     assert_refused(hrf(&s.0, &bench), &needles);
     assert_eq!(entries(&s.0), ["huge.safetensors"]);
 }
+
+#[test]
+fn a_folded_file_or_an_edited_run_record_given_to_eval_says_what_it_is() {
+    let s = Scratch::new("eval-inputs");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let manifest = cli_common::tiny_corpus(&s.path("corpus"), 2, 1, &cli_common::CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let spec = spec.to_str().unwrap();
+    let (code, out, err) = hrf(&s.0, &train(spec, &data, &["--epochs", "1"]));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (code, out, err) = hrf(&s.0, &["fold", "--model", "run", "--out", "folded"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+
+    // A folded weight file where a training checkpoint is expected.
+    for command in ["eval", "bench"] {
+        let args = [
+            command,
+            "--model",
+            "folded/folded.safetensors",
+            "--out",
+            "x",
+        ];
+        assert_refused(
+            hrf(&s.0, &args),
+            &[
+                "folded/folded.safetensors is not a usable checkpoint: it is a folded weight file (`hrf-folded-v1`",
+                "pass the run directory or its best.safetensors",
+            ],
+        );
+        assert!(!s.path("x").exists());
+    }
+
+    // run.json edited to max_frames 0.
+    let record = s.path("run/run.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let edited = text.replace("\"max_frames\": 48", "\"max_frames\": 0");
+    assert_ne!(text, edited, "{text}");
+    std::fs::write(&record, edited).unwrap();
+    assert_refused(
+        hrf(&s.0, &["eval", "--model", "run"]),
+        &["run/run.json: `max_frames` is 0, but utterances are cropped to at least 1 frame"],
+    );
+}

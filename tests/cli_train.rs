@@ -288,8 +288,8 @@ fn bad_inputs_fail_with_clear_messages_and_no_panic() {
     assert!(err.contains("labels `bored` (4 utterances) are not classes of the model (neutral, angry, happy, sad)"), "{err}");
 
     // Divergence: the largest accepted --lr and --weight-decay make AdamW scale each weight by
-    // 1 − lr·wd ≈ −99 per step, so the weights overflow → a clear error that says so (here the
-    // gradient norm is the first value to turn NaN, before the loss does).
+    // 1 − lr·wd ≈ −99 per step, so the weights overflow → a clear error that says so and names
+    // the checkpoint kept (here the gradient norm is the first value to turn NaN).
     let manifest = tiny_corpus(&s.path("ok"), 2, 1, &CLASSES);
     let data = format!("manifest:{}", manifest.display());
     let mut args = train_args(spec, &data, "diverge", "6");
@@ -303,7 +303,11 @@ fn bad_inputs_fail_with_clear_messages_and_no_panic() {
     let (code, _, err) = hrf(&s.0, &args);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("diverged") && err.contains("lower the learning rate"),
+        err.contains("gradient norm became NaN at epoch")
+            && err.contains(
+                "training diverged. The last good checkpoint is diverge/state.safetensors"
+            )
+            && err.contains("lower --lr (now 10)"),
         "{err}"
     );
     // An --lr past the documented bound is refused up front, before anything is written.

@@ -15,6 +15,9 @@ pub use features::extract_features;
 /// Default feature-cache directory, relative to the working directory.
 pub const DEFAULT_CACHE_DIR: &str = "hrf-data/cache/features";
 
+/// Skipped dataset entries whose reasons `train`, `eval` and `fold` print (all: `hrf data`).
+const SKIPPED_SHOWN: usize = 5;
+
 /// Why the data could not be prepared for a model.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -154,6 +157,28 @@ impl Corpus {
                 source_text,
                 detail,
             });
+        }
+        if !dataset.skipped.is_empty() {
+            // As `hrf data` does: the count and the first reasons, so that no row vanishes
+            // silently (a manifest with rows of the wrong width, duplicates, missing WAVs…).
+            eprintln!(
+                "warning: {} entr{} of {source_text} skipped:",
+                dataset.skipped.len(),
+                if dataset.skipped.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            );
+            for s in dataset.skipped.iter().take(SKIPPED_SHOWN) {
+                eprintln!("  {}: {}", s.location, s.reason);
+            }
+            if dataset.skipped.len() > SKIPPED_SHOWN {
+                eprintln!(
+                    "  … and {} more (`hrf data --data {source_text}` lists them all)",
+                    dataset.skipped.len() - SKIPPED_SHOWN
+                );
+            }
         }
         dataset.classes = owned;
         let extracted = extract_features(&dataset, features_per_frame, cache_dir)?;

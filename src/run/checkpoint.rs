@@ -109,10 +109,19 @@ impl Checkpoint {
                 .ok_or_else(|| bad(format!("metadata key `{key}` is missing")))
         };
         let format = get("format")?;
+        if format == hrf_runtime::infer::FOLDED_FORMAT {
+            return Err(bad(format!(
+                "it is a folded weight file (`{format}`, written by `hrf fold` or `hrf export`), \
+                 for embedding in a crate with build.rs; eval, fold, export and bench read a \
+                 training checkpoint: pass the run directory or its {}",
+                super::BEST_FILE
+            )));
+        }
         if format != TRAIN_FORMAT {
             return Err(bad(format!(
                 "format `{format}`, expected `{TRAIN_FORMAT}` (a training checkpoint written by \
-                 `hrf train`; folded weight files are read by `hrf bench --model`)"
+                 `hrf train`); pass the run directory or its {}",
+                super::BEST_FILE
             )));
         }
         let spec = SpecSource {

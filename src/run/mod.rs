@@ -177,12 +177,26 @@ impl RunInfo {
             path: path.clone(),
             source,
         })?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| RunError::BadRecord {
+        let info: RunInfo = serde_json::from_str(&text).map_err(|e| RunError::BadRecord {
+            path: path.clone(),
+            reason: format!("not a valid run record: {e}"),
+        })?;
+        // Every reader crops utterances to this many frames: 0 would score 1-frame crops.
+        if info
+            .hyper
+            .get("max_frames")
+            .and_then(serde_json::Value::as_u64)
+            == Some(0)
+        {
+            return Err(RunError::BadRecord {
                 path,
-                reason: format!("not a valid run record: {e}"),
-            })
+                reason: "`max_frames` is 0, but utterances are cropped to at least 1 frame; \
+                         the record was edited — set it to the --max-frames the run was trained \
+                         with (the spec's max_frames by default)"
+                    .to_owned(),
+            });
+        }
+        Ok(Some(info))
     }
 }
 

@@ -10,13 +10,13 @@ use std::time::Instant;
 
 use hrf_audio::datasets::Fold;
 use hrf_runtime::batch::{Batch, UtteranceRef, epoch_batches};
-use hrf_runtime::optim::AdamWConfig;
+use hrf_runtime::optim::{AdamWConfig, ClipError};
 use hrf_runtime::plan::ModelPlan;
 use hrf_runtime::train::{Mode, Optimizer, OptimizerConfig, TrainError, TrainModel, TrainState};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::predict::trained_logits;
-use super::{TrainConfig, TrainRunError};
+use super::{KeptCheckpoint, TrainConfig, TrainRunError};
 use crate::pipeline::Corpus;
 use crate::report::{EvalScores, argmax};
 use crate::run::{
@@ -199,23 +199,29 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
             let mode = Mode::Train {
                 dropout_seed: step_seed(config.seed, progress.global_step),
             };
-            let non_finite = |value: f32| TrainRunError::NonFinite {
+            let non_finite = |what: &'static str, value: f32| TrainRunError::NonFinite {
+                what,
                 value,
                 epoch: epoch + 1,
                 step: progress.global_step + 1,
                 lr: config.lr,
-                dir: out.to_path_buf(),
+                kept: kept_checkpoint(out),
             };
             let loss = match model.forward(&batch, mode) {
                 Ok(loss) if loss.is_finite() => loss,
-                Ok(loss) => return Err(non_finite(loss)),
-                Err(TrainError::NonFiniteLoss { .. }) => return Err(non_finite(f32::NAN)),
+                Ok(loss) => return Err(non_finite("loss", loss)),
+                Err(TrainError::NonFiniteLoss { .. }) => return Err(non_finite("loss", f32::NAN)),
                 Err(e) => return Err(engine(e)),
             };
             model.backward().map_err(engine)?;
             let report = match optimizer.step(&mut model) {
                 Ok(r) => r,
-                Err(TrainError::NonFiniteLoss { .. }) => return Err(non_finite(f32::INFINITY)),
+                Err(TrainError::NonFiniteLoss { .. }) => {
+                    return Err(non_finite("loss", f32::INFINITY));
+                }
+                Err(TrainError::Clip(ClipError::NonFiniteNorm { norm, .. })) => {
+                    return Err(non_finite("gradient norm", norm as f32));
+                }
                 Err(e) => return Err(engine(e)),
             };
             lr = f64::from(report.lr);
@@ -243,11 +249,12 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
             Ok(r) => r,
             Err(TrainError::NonFiniteLoss { .. }) => {
                 return Err(TrainRunError::NonFinite {
+                    what: "validation loss",
                     value: f32::NAN,
                     epoch: epoch + 1,
                     step: progress.global_step,
                     lr: config.lr,
-                    dir: out.to_path_buf(),
+                    kept: kept_checkpoint(out),
                 });
             }
             Err(e) => return Err(engine(e)),
@@ -342,4 +349,11 @@ fn write_history(out: &Path, history: &[EpochRecord]) -> Result<(), TrainRunErro
 /// `<out>/state.safetensors`.
 pub fn state_path(out: &Path) -> PathBuf {
     out.join(STATE_FILE)
+}
+
+/// The newest checkpoint of run `out` (the step state, else the best weights), if any.
+fn kept_checkpoint(out: &Path) -> KeptCheckpoint {
+    let state = state_path(out);
+    let best = out.join(crate::run::BEST_FILE);
+    KeptCheckpoint([state, best].into_iter().find(|p| p.is_file()))
 }

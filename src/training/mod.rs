@@ -29,24 +29,70 @@ pub struct TrainConfig {
     pub max_frames: usize,
 }
 
+/// The checkpoint a diverged run still has, named in its error only when it exists.
+#[derive(Debug)]
+pub struct KeptCheckpoint(pub Option<std::path::PathBuf>);
+
+impl std::fmt::Display for KeptCheckpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(path) => write!(
+                f,
+                "The last good checkpoint is {} (after fixing the data, --resume continues from it)",
+                path.display()
+            ),
+            None => f.write_str("No checkpoint had been saved yet"),
+        }
+    }
+}
+
 /// Why training stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainRunError {
     #[error(
-        "loss became {value} at epoch {epoch}, step {step}: training diverged. The last good \
-         checkpoint is kept in {}; lower --lr (now {lr}) and rerun with a new --out, or resume \
-         with --resume after fixing the data",
-        dir.display()
+        "{what} became {value} at epoch {epoch}, step {step}: training diverged. {kept}; lower \
+         --lr (now {lr}) and rerun with a new --out"
     )]
     NonFinite {
+        /// `loss` or `gradient norm`: the first value that stopped being finite.
+        what: &'static str,
         value: f32,
         epoch: usize,
         step: u64,
         lr: f64,
-        dir: std::path::PathBuf,
+        kept: KeptCheckpoint,
     },
     #[error("{0}")]
     Run(#[from] crate::run::RunError),
     #[error("{0}")]
     Other(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divergence_names_the_kept_checkpoint_only_when_there_is_one() {
+        let diverged = |kept| TrainRunError::NonFinite {
+            what: "loss",
+            value: f32::NAN,
+            epoch: 1,
+            step: 3,
+            lr: 10.0,
+            kept,
+        };
+        assert_eq!(
+            diverged(KeptCheckpoint(None)).to_string(),
+            "loss became NaN at epoch 1, step 3: training diverged. No checkpoint had been saved \
+             yet; lower --lr (now 10) and rerun with a new --out"
+        );
+        let kept = KeptCheckpoint(Some("run/state.safetensors".into()));
+        assert_eq!(
+            diverged(kept).to_string(),
+            "loss became NaN at epoch 1, step 3: training diverged. The last good checkpoint is \
+             run/state.safetensors (after fixing the data, --resume continues from it); lower \
+             --lr (now 10) and rerun with a new --out"
+        );
+    }
 }

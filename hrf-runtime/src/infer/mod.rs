@@ -39,7 +39,8 @@ pub use layers::{Conv1d, DepthwiseConv1d, F32Arena, FeatureNorm, InputConv1d, La
 pub use scratch::scratch_len;
 #[cfg(feature = "std")]
 pub use weights_file::{
-    FoldedWeightsError, folded_weights_to_file, read_folded_weights, read_folded_weights_boxed,
+    FOLDED_FORMAT, FoldedWeightsError, folded_weights_to_file, read_folded_weights,
+    read_folded_weights_boxed,
 };
 
 use core::fmt;
