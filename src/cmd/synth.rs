@@ -31,12 +31,16 @@ pub struct Args {
     /// Sentences per session (built-in: 1..=500, default 12; espeak-ng: 1..=20, default 20).
     #[arg(long)]
     pub sentences: Option<usize>,
-    /// Add white noise at this SNR in dB (built-in engine).
+    /// Mean SNR in dB of the white noise added to each clip (built-in engine; each clip draws
+    /// its SNR within ±10 dB of it). Default 20.
     #[arg(long, allow_negative_numbers = true)]
     pub noise_snr: Option<f64>,
-    /// Pass every clip through a random channel: band-limiting and coloration (built-in engine).
+    /// No additive noise (built-in engine).
+    #[arg(long, conflicts_with = "noise_snr")]
+    pub no_noise: bool,
+    /// No random channel (band-limiting and coloration per clip; built-in engine).
     #[arg(long)]
-    pub channel: bool,
+    pub no_channel: bool,
     /// Clips synthesised in parallel (threads, or espeak-ng processes). The bytes do not
     /// depend on it.
     #[arg(long, default_value_t = 2)]
@@ -68,8 +72,12 @@ impl Args {
             speakers: self.speakers.unwrap_or(base.speakers),
             sentences_per_session: self.sentences.unwrap_or(base.sentences_per_session),
             degradation: Degradation {
-                noise_snr_db: self.noise_snr,
-                channel: self.channel,
+                noise_snr_db: if self.no_noise {
+                    None
+                } else {
+                    self.noise_snr.or(base.degradation.noise_snr_db)
+                },
+                channel: base.degradation.channel && !self.no_channel,
             },
             workers: self.jobs,
             force: self.force,

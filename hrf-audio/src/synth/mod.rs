@@ -129,7 +129,8 @@ pub struct SynthConfig {
 }
 
 impl Default for SynthConfig {
-    /// The default corpus: built-in engine, 40 speakers, 12 sentences per session, 4 classes.
+    /// The default corpus: built-in engine, 40 speakers, 12 sentences per session, 4 classes,
+    /// noise (10–30 dB SNR) and a random channel per clip.
     fn default() -> Self {
         Self {
             out_dir: PathBuf::from(DEFAULT_OUT_DIR),
@@ -138,7 +139,7 @@ impl Default for SynthConfig {
             six_classes: false,
             speakers: DEFAULT_SPEAKERS,
             sentences_per_session: DEFAULT_SENTENCES,
-            degradation: Degradation::default(),
+            degradation: Degradation::DEFAULT_CORPUS,
             workers: 2,
             force: false,
             espeak_program: PathBuf::from("espeak-ng"),
@@ -162,6 +163,7 @@ impl SynthConfig {
             engine: Engine::EspeakNg,
             speakers: SPEAKERS.len(),
             sentences_per_session: SENTENCES_PER_SESSION,
+            degradation: Degradation::default(),
             ..Self::default()
         }
     }

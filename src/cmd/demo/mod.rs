@@ -184,11 +184,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         let config = TrainConfig {
             epochs: settings.epochs,
             batch_size: 16,
-            lr: if plan.module.ends_with("large") {
-                5e-4
-            } else {
-                1e-3
-            },
+            lr: super::train::default_lr(plan.module),
             weight_decay: 0.01,
             warmup_fraction: 0.05,
             clip_norm: 5.0,

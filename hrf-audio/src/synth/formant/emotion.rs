@@ -155,8 +155,8 @@ pub fn rule(emotion: Emotion) -> EmotionRule {
     }
 }
 
-/// Expressiveness bounds: a take realises between 35% and 130% of its emotion's rule.
-pub const E_MIN: f64 = 0.35;
+/// Expressiveness bounds: a take realises between 20% and 130% of its emotion's rule.
+pub const E_MIN: f64 = 0.20;
 pub const E_MAX: f64 = 1.30;
 
 /// How strongly strong takes exaggerate (the exponent on multiplicative factors, the factor on

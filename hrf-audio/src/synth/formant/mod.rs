@@ -40,14 +40,27 @@ pub const ENGINE_VERSION: &str = "formant-1";
 /// Largest |sample| of a clip (a clip that would exceed it is scaled down as a whole).
 pub const PEAK_LIMIT: f32 = 0.95;
 
-/// Optional recording degradations applied after synthesis.
+/// Half-width of the per-clip SNR draw around [`Degradation::noise_snr_db`].
+pub const SNR_SPREAD_DB: f64 = 10.0;
+
+/// Recording degradations applied after synthesis (the default corpus uses
+/// [`Degradation::DEFAULT_CORPUS`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Degradation {
-    /// Additive noise at this signal-to-noise ratio (dB, over the whole clip), if any.
+    /// Additive white noise around this signal-to-noise ratio (dB, over the whole clip), if
+    /// any: each clip draws its SNR uniformly within ±[`SNR_SPREAD_DB`] of it.
     pub noise_snr_db: Option<f64>,
     /// A random channel per clip: band-limiting (high-pass 60–300 Hz, low-pass 3–7 kHz) and a
     /// resonant coloration, as different microphones and rooms give.
     pub channel: bool,
+}
+
+impl Degradation {
+    /// The default corpus's recordings: noise at 10–30 dB SNR and a random channel per clip.
+    pub const DEFAULT_CORPUS: Degradation = Degradation {
+        noise_snr_db: Some(20.0),
+        channel: true,
+    };
 }
 
 /// Synthesises one utterance of `sentence` by `speaker` in `emotion` at `intensity`; every
@@ -99,7 +112,8 @@ fn degrade(samples: &mut [f32], d: &Degradation, rng: &mut ClipRng) {
             *x = (lp + colour_mix * (colour.step(lp) - lp)) as f32;
         }
     }
-    if let Some(snr_db) = d.noise_snr_db {
+    if let Some(mean_snr_db) = d.noise_snr_db {
+        let snr_db = mean_snr_db + SNR_SPREAD_DB * (2.0 * rng.uniform() - 1.0);
         let power = samples
             .iter()
             .map(|&x| f64::from(x) * f64::from(x))
