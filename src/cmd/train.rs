@@ -146,14 +146,6 @@ impl Args {
     }
 }
 
-/// `--threads` for `hrf demo`, which has no error path for it yet: a bad value is a warning
-/// and rayon keeps its default pool. Every other command calls [`init_threads`] and fails.
-pub fn set_threads(threads: Option<usize>) {
-    if let Err(e) = init_threads(threads) {
-        eprintln!("warning: {e}; using every core");
-    }
-}
-
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     // Options, spec, --out, the run record and the data are all checked before --out is
     // created or written, so that a refused command leaves nothing behind.

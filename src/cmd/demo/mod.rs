@@ -15,7 +15,7 @@ use indicatif::MultiProgress;
 use super::CliError;
 use super::bench::{BenchResult, bench, single_thread};
 use super::fold::{DEFAULT_TOLERANCE, FoldCheck, fold_and_check};
-use super::train::set_threads;
+use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::{EvalScores, argmax};
 use crate::run::{
@@ -100,6 +100,7 @@ impl DemoSettings {
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let start = Instant::now();
+    init_threads(args.threads)?;
     let settings = DemoSettings::of(&args);
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(if args.quick {
@@ -109,7 +110,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         })
     });
     ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
-    set_threads(args.threads);
     let specs: Vec<&str> = if args.families == "all" {
         CONFORMER
             .iter()
