@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use hrf_audio::datasets::load_manifest;
-use hrf_audio::synth::{self, SynthConfig, SynthError};
+use hrf_audio::synth::{self, SynthConfig};
 use hrf_audio::wav::read_wav;
 
 fn require_espeak() {
