@@ -75,15 +75,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<(String, String)>, SynthErro
 pub fn verify(dir: &Path, checksum_file: &str) -> Result<usize, SynthError> {
     let path = dir.join(checksum_file);
     let entries = read(&path)?;
-    entries.par_iter().try_for_each(|(file, expected)| {
+    verify_entries(dir, &entries, &path, "expected", "the checksum file")
+}
+
+/// Re-hashes every `(relative path, hex)` of `entries` under `dir` (in parallel) and compares.
+/// Errors name `list` (where the entries come from): a file that differs "has blake3 …,
+/// `{expected}` …"; one that cannot be read is one `{lister}` lists.
+pub fn verify_entries(
+    dir: &Path,
+    entries: &[(String, String)],
+    list: &Path,
+    expected: &str,
+    lister: &str,
+) -> Result<usize, SynthError> {
+    entries.par_iter().try_for_each(|(file, hash)| {
         let found = hash_file(&dir.join(file)).map_err(|e| SynthError::Checksum {
-            path: path.clone(),
-            detail: format!("{file} cannot be read ({e})"),
+            path: list.to_path_buf(),
+            detail: format!("{file} cannot be read ({e}); {lister} lists it"),
         })?;
-        if &found != expected {
+        if &found != hash {
             return Err(SynthError::Checksum {
-                path: path.clone(),
-                detail: format!("{file} has blake3 {found}, expected {expected}"),
+                path: list.to_path_buf(),
+                detail: format!("{file} has blake3 {found}, {expected} {hash}"),
             });
         }
         Ok(())

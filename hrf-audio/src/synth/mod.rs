@@ -29,8 +29,6 @@ mod voices;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 pub use check::{
     CheckReport, FEATURE_NAMES, FEATURES, FoldResult, ProsodicFeatures, check_corpus, manifest_in,
     nearest_centroid_by_group, prosodic_features,
@@ -276,22 +274,13 @@ pub fn generate(config: &SynthConfig) -> Result<SynthSummary, SynthError> {
 pub fn verify_default_corpus(dir: &std::path::Path) -> Result<usize, SynthError> {
     let committed = std::path::Path::new("hrf-audio/src/synth/default_corpus.b3");
     let entries = checksums::parse(DEFAULT_CHECKSUMS, committed)?;
-    entries.par_iter().try_for_each(|(file, expected)| {
-        let found = checksums::hash_file(&dir.join(file)).map_err(|e| SynthError::Checksum {
-            path: dir.join(file),
-            detail: format!("cannot be read ({e}); the default corpus lists it"),
-        })?;
-        if &found != expected {
-            return Err(SynthError::Checksum {
-                path: dir.join(file),
-                detail: format!(
-                    "blake3 {found} differs from the committed {expected} (hrf-audio/src/synth/default_corpus.b3)"
-                ),
-            });
-        }
-        Ok(())
-    })?;
-    Ok(entries.len())
+    checksums::verify_entries(
+        dir,
+        &entries,
+        committed,
+        "which differs from the committed",
+        "the default corpus",
+    )
 }
 
 /// The record of the corpus in `config.out_dir` if it matches `config` and verifies.
