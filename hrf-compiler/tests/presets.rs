@@ -63,6 +63,18 @@ fn conv_transformer_light_param_counts_match_a_hand_count() {
 }
 
 #[test]
+fn a_wide_first_kernel_makes_the_deployed_model_larger_than_folded() {
+    // Kernel 33 instead of 3: the CMVN edge correction is 64 × 33 = 2,112 floats, more than the
+    // 9 LayerNorms' 1,152 it saves (the case a fuzz run found; `deployed ≤ folded` is not a law).
+    let text = PRESETS[1].1.replace("kernel: 3,", "kernel: 33,");
+    let c = compile_yaml("k33.yaml", &text)
+        .expect("kernel 33 compiles")
+        .param_counts();
+    assert_eq!(c.deployed, c.folded - 9 * 128 + 64 * 33);
+    assert!(c.deployed > c.folded);
+}
+
+#[test]
 fn conformer_light_deployed_count_drops_ln_and_batch_norm() {
     // Per block, folded: 4 sublayer LayerNorms (4 × 128) and BatchNorm γ/β (128), but the
     // depthwise conv gains a bias (64). The last block's closing LN folds into the classifier;

@@ -187,7 +187,9 @@ pub struct ParamCounts {
     pub folded: usize,
     /// `f32` weights stored by the deployed model, after the extra affine folds (LayerNorm γ/β
     /// into the next linear, BatchNorm into the depthwise conv, CMVN into the first conv, fused
-    /// Q/K/V). Smaller than `folded` by the folded LayerNorm/BatchNorm parameters.
+    /// Q/K/V). The LayerNorm/BatchNorm parameters are gone, but folding CMVN into a padded first
+    /// conv adds an `edge_bias` (channels × kernel), so a wide first kernel can make this larger
+    /// than `folded`.
     pub deployed: usize,
 }
 
