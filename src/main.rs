@@ -9,6 +9,7 @@ mod models;
 mod pipeline;
 mod report;
 mod run;
+mod study;
 mod training;
 
 #[derive(Parser)]
@@ -42,6 +43,9 @@ enum Command {
     Bench(cmd::bench::Args),
     /// The main job: synth → train light, light+HRF, large → fold → eval → bench → one report.
     Demo(cmd::demo::Args),
+    /// A grid of specs × folds × seeds with paired statistics against a baseline (resumable;
+    /// --plan for job arrays, --collect for the report).
+    Study(cmd::study::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::export::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Study(args) => cmd::study::run(args),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@ use hrf_compiler::layout::{FRAMES_PER_SECOND, Layout, SlotKind};
 use hrf_compiler::presets::{PRESETS, preset};
 
 use super::CliError;
+use crate::report::thousands;
 
 /// Utterance length the headline FLOP figure is quoted at (3 s, as in the benchmarks).
 const REFERENCE_FRAMES: usize = 300;
@@ -96,17 +97,17 @@ pub fn report(path: &str, model: &hrf_compiler::CheckedModel, activations: bool)
     let _ = writeln!(
         out,
         "  train-time  {:>12}  trainable weights, HRF layers included",
-        group(counts.train)
+        thousands(counts.train)
     );
     let _ = writeln!(
         out,
         "  folded      {:>12}  trainable weights after deHRF (HRF merged into W1)",
-        group(counts.folded)
+        thousands(counts.folded)
     );
     let _ = writeln!(
         out,
         "  deployed    {:>12}  stored weights after also folding LayerNorm, BatchNorm, CMVN and Q/K/V",
-        group(counts.deployed)
+        thousands(counts.deployed)
     );
     let n = REFERENCE_FRAMES.min(ir.max_frames.max(1));
     let _ = writeln!(
@@ -152,19 +153,6 @@ fn table(out: &mut String, layout: &Layout, keep: impl Fn(SlotKind) -> bool) {
     }
 }
 
-/// `488196` → `488,196`.
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,8 +192,8 @@ mod tests {
 
     #[test]
     fn groups_thousands() {
-        assert_eq!(group(488196), "488,196");
-        assert_eq!(group(12), "12");
-        assert_eq!(group(1000), "1,000");
+        assert_eq!(thousands(488196), "488,196");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(thousands(1000), "1,000");
     }
 }

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod export;
 pub mod fold;
 pub mod inspect;
+pub mod study;
 pub mod synth;
 pub mod threads;
 pub mod train;

@@ -1,5 +1,6 @@
-//! Reporting stage, plots: learning curves (loss, validation UA per epoch) and the confusion
-//! heatmap, each as SVG and PNG with plotters.
+//! Reporting stage, plots: learning curves (loss, validation UA per epoch), the confusion
+//! heatmap, and a study's bar chart (mean ± sd) and per-fold paired-difference dots, each as SVG
+//! and PNG with plotters.
 //!
 //! Text needs a font: the first system TrueType font found (DejaVu, Liberation…) is registered
 //! with plotters' `ab_glyph` renderer. Without one the charts are drawn without text (the
@@ -102,6 +103,180 @@ pub fn confusion_heatmap(
     both_formats!(base, (560, 520), |root| draw_confusion(
         &root, confusion, classes, title, text
     ))
+}
+
+/// A bar per label: `mean ± sd` (in %) with error bars. Writes `<base>.svg` and `<base>.png`.
+pub fn bars_with_errors(
+    bars: &[(String, f64, f64)],
+    title: &str,
+    base: &Path,
+) -> (Vec<PathBuf>, Vec<String>) {
+    if bars.is_empty() {
+        return (
+            Vec::new(),
+            vec!["no bars to draw: bar chart skipped".to_owned()],
+        );
+    }
+    let text = font_ready();
+    let width = (200 + 130 * bars.len() as u32).clamp(480, 2400);
+    both_formats!(base, (width, 440), |root| draw_bars(
+        &root, bars, title, text
+    ))
+}
+
+/// Per comparison (one column each), one dot per fold: the fold's mean paired difference (in
+/// points), with a line at 0. Writes `<base>.svg` and `<base>.png`.
+pub fn paired_dots(
+    columns: &[(String, Vec<f64>)],
+    title: &str,
+    base: &Path,
+) -> (Vec<PathBuf>, Vec<String>) {
+    if columns.iter().all(|(_, d)| d.is_empty()) {
+        return (
+            Vec::new(),
+            vec!["no paired differences: dot plot skipped".to_owned()],
+        );
+    }
+    let text = font_ready();
+    let width = (240 + 180 * columns.len() as u32).clamp(480, 2400);
+    both_formats!(base, (width, 440), |root| draw_dots(
+        &root, columns, title, text
+    ))
+}
+
+/// The label of the category drawn at integer x (none between categories).
+fn category_at(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() > 1e-6 || i < 0.0 {
+        return String::new();
+    }
+    labels.get(i as usize).cloned().unwrap_or_default()
+}
+
+fn draw_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    bars: &[(String, f64, f64)],
+    title: &str,
+    text: bool,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let n = bars.len();
+    let top = bars
+        .iter()
+        .map(|(_, m, s)| m + s)
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        * 1.1;
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    let mut builder = ChartBuilder::on(root);
+    builder.margin(14);
+    if text {
+        builder
+            .caption(title, ("sans-serif", 18))
+            .x_label_area_size(40)
+            .y_label_area_size(48);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..top)
+        .map_err(err)?;
+    if text {
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| category_at(&labels, *x))
+            .y_desc("%")
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(err)?;
+    }
+    let fill = RGBColor(33, 102, 172);
+    for (i, (_, mean, sd)) in bars.iter().enumerate() {
+        let x = i as f64;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.32, 0.0), (x + 0.32, *mean)],
+                fill.mix(0.75).filled(),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(ErrorBar::new_vertical(
+                x,
+                mean - sd,
+                *mean,
+                mean + sd,
+                BLACK.stroke_width(2),
+                12,
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn draw_dots<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    columns: &[(String, Vec<f64>)],
+    title: &str,
+    text: bool,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let n = columns.len();
+    let reach = columns
+        .iter()
+        .flat_map(|(_, d)| d.iter())
+        .filter(|x| x.is_finite())
+        .fold(1.0f64, |m, x| m.max(x.abs()))
+        * 1.15;
+    let labels: Vec<String> = columns.iter().map(|c| c.0.clone()).collect();
+    let mut builder = ChartBuilder::on(root);
+    builder.margin(14);
+    if text {
+        builder
+            .caption(title, ("sans-serif", 16))
+            .x_label_area_size(40)
+            .y_label_area_size(48);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, -reach..reach)
+        .map_err(err)?;
+    if text {
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| category_at(&labels, *x))
+            .y_desc("paired difference (UA points)")
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(err)?;
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+            BLACK.mix(0.6).stroke_width(1),
+        )))
+        .map_err(err)?;
+    for (i, (_, diffs)) in columns.iter().enumerate() {
+        let x = i as f64;
+        // Folds spread sideways a little so equal values stay visible.
+        chart
+            .draw_series(diffs.iter().enumerate().map(|(k, &d)| {
+                let dx = 0.05 * (k as f64 - (diffs.len() as f64 - 1.0) / 2.0);
+                Circle::new((x + dx, d), 5, RED.mix(0.8).filled())
+            }))
+            .map_err(err)?;
+        if !diffs.is_empty() {
+            let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x - 0.3, mean), (x + 0.3, mean)],
+                    BLUE.stroke_width(2),
+                )))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -330,6 +505,18 @@ mod tests {
         }
         let svg = std::fs::read_to_string(dir.join("confusion.svg")).unwrap();
         assert!(svg.contains("<rect"), "heatmap cells are drawn");
+        let bars = vec![("a".to_owned(), 80.0, 3.0), ("b".to_owned(), 84.0, 2.0)];
+        let (files, warnings) = bars_with_errors(&bars, "UA", &dir.join("bars"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(files.len(), 2);
+        let svg = std::fs::read_to_string(dir.join("bars.svg")).unwrap();
+        assert!(svg.contains("<rect"), "bars are drawn");
+        let cols = vec![("b − a".to_owned(), vec![1.0, -0.5, 2.5])];
+        let (files, warnings) = paired_dots(&cols, "paired", &dir.join("dots"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(files.len(), 2);
+        let svg = std::fs::read_to_string(dir.join("dots.svg")).unwrap();
+        assert_eq!(svg.matches("<circle").count(), 3, "one dot per fold");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,16 +13,12 @@ use hrf_audio::synth::{self, SynthConfig};
 use indicatif::MultiProgress;
 
 use super::CliError;
-use super::bench::{BenchResult, bench, single_thread};
-use super::fold::{DEFAULT_TOLERANCE, FoldCheck, fold_and_check};
+use super::fold::DEFAULT_TOLERANCE;
 use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
-use crate::report::{EvalScores, argmax};
-use crate::run::{
-    LoadedModel, RunInfo, SPEC_FILE, STATE_FILE, SpecSource, ensure_writable_dir, write_text_atomic,
-};
-use crate::training::predict::folded_logits;
-use crate::training::{TrainConfig, TrainJob, TrainOutcome, train};
+use crate::run::{SpecSource, ensure_writable_dir};
+use crate::study::{CellJob, StudySettings, run_cell};
+use crate::training::TrainConfig;
 
 pub use report::DemoRow;
 
@@ -58,8 +54,10 @@ pub struct Args {
     /// better validation UA.
     #[arg(long)]
     pub epochs: Option<usize>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seeds: every model is trained once per seed (`0,1,2`, `0-4`); the report gives mean ± sd
+    /// and the paired difference of light+HRF against light over seeds.
+    #[arg(long, default_value = "0,1,2")]
+    pub seeds: String,
     #[arg(long)]
     pub threads: Option<usize>,
     #[arg(long)]
@@ -168,10 +166,34 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         settings.max_frames
     );
 
-    // 2. Per model: train (or resume), fold + verify, evaluate folded, benchmark.
+    // 2. Per model and seed: a study cell — train (or resume), fold + verify, evaluate the
+    // folded model, benchmark.
+    let seeds = crate::study::parse_list(&args.seeds, "seeds").map_err(CliError)?;
+    let fold_index = corpus.fold_index(&fold);
+    let modules: Vec<String> = specs.iter().map(|s| (*s).to_owned()).collect();
+    let names: Vec<String> = sources
+        .iter()
+        .map(|s| s.plan().map(|p| p.name.to_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(CliError)?;
+    let grid = crate::study::cells(&specs, &[fold_index], &seeds);
     let bars = MultiProgress::new();
     let mut rows = Vec::new();
-    for spec in &sources {
+    let mut records = Vec::new();
+    let base = |module: &str, seed: u64| TrainConfig {
+        epochs: settings.epochs,
+        batch_size: 16,
+        lr: super::train::default_lr(module),
+        weight_decay: 0.01,
+        warmup_fraction: 0.05,
+        clip_norm: 5.0,
+        patience: 3,
+        seed,
+        checkpoint_steps: 50,
+        max_frames: settings.max_frames,
+    };
+    for key in &grid {
+        let spec = &sources[key.spec];
         let plan = spec.plan().map_err(CliError)?;
         if plan.classes != first.classes || plan.features != first.features {
             return Err(CliError(format!(
@@ -179,116 +201,71 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 plan.name, first.name
             )));
         }
-        let run_dir = out.join("runs").join(plan.module);
-        ensure_writable_dir(&run_dir).map_err(|e| CliError(e.to_string()))?;
-        let config = TrainConfig {
-            epochs: settings.epochs,
-            batch_size: 16,
-            lr: super::train::default_lr(plan.module),
-            weight_decay: 0.01,
-            warmup_fraction: 0.05,
-            clip_norm: 5.0,
-            patience: 3,
-            seed: args.seed,
-            checkpoint_steps: 50,
-            max_frames: settings.max_frames.min(plan.max_frames),
-        };
-        let info = RunInfo {
-            spec_name: plan.name.to_owned(),
-            spec_hash: plan.spec_hash.to_owned(),
-            spec_path: spec.label.clone(),
-            data: data.to_string(),
-            fold: corpus.fold_index(&fold),
-            fold_name: fold.name.clone(),
-            seed: args.seed,
-            classes: plan.classes.iter().map(|c| (*c).to_owned()).collect(),
-            train_utterances: fold.train.len(),
-            val_utterances: fold.val.len(),
-            test_utterances: fold.test.len(),
-            hyper: serde_json::to_value(&config).unwrap_or_default(),
-        };
-        let resume = prepare_run_dir(&run_dir, &info, spec)?;
-        let t0 = Instant::now();
-        let outcome: TrainOutcome = train(&TrainJob {
+        let mut config = base(plan.module, key.seed);
+        config.max_frames = config.max_frames.min(plan.max_frames);
+        let run_dir = key.dir(&out);
+        let cell = run_cell(&CellJob {
+            id: key.id(),
             spec,
-            plan,
+            data_text: data.to_string(),
             corpus: &corpus,
             fold: &fold,
-            config: &config,
-            out: &run_dir,
-            resume,
-            crash_after_steps: None,
+            fold_index,
+            also: &[],
+            config,
+            dir: run_dir.clone(),
+            bench_runs: settings.bench_runs,
+            fold_check_utterances: settings.fold_check_utterances,
             bars: Some(&bars),
+            crash_after_steps: None,
         })
-        .map_err(|e| CliError(e.to_string()))?;
-        let train_seconds = t0.elapsed().as_secs_f64();
-
-        let model = LoadedModel::load(&run_dir, Some(plan)).map_err(|e| CliError(e.to_string()))?;
-        let mut trained = model.train_model().map_err(CliError)?;
-        let check_inputs: Vec<Vec<f32>> = fold
-            .test
-            .iter()
-            .take(settings.fold_check_utterances)
-            .map(|&i| corpus.frames(i, config.max_frames).to_vec())
-            .collect();
-        let (weights, check): (Vec<f32>, FoldCheck) = fold_and_check(
-            &mut trained,
-            &check_inputs,
-            &format!("{} held-out utterances", check_inputs.len()),
-        )
-        .map_err(CliError)?;
-        super::fold::print_check(plan, &check, DEFAULT_TOLERANCE);
-        if !check.passes(DEFAULT_TOLERANCE) {
-            return Err(CliError(format!(
-                "{}: the folded model differs from the trained one by {:.3e} (relative) > {:.1e}; refusing to report it",
-                plan.name, check.max_rel, DEFAULT_TOLERANCE
-            )));
-        }
-        let folded_path = run_dir.join("folded.safetensors");
-        hrf_runtime::infer::folded_weights_to_file(plan, &weights, &folded_path)
-            .map_err(|e| CliError(e.to_string()))?;
-        let logits = folded_logits(plan, &weights, &corpus, &fold.test, config.max_frames)
-            .map_err(CliError)?;
-        let truth: Vec<usize> = fold.test.iter().map(|&i| corpus.label(i)).collect();
-        let predicted: Vec<usize> = logits.iter().map(|l| argmax(l)).collect();
-        let scores =
-            EvalScores::new(&corpus.dataset.classes, &truth, &predicted, None).map_err(CliError)?;
-        let checked = spec.checked().map_err(CliError)?;
-        let frames = 300.min(plan.max_frames);
-        let bench_result: BenchResult = single_thread(|| {
-            bench(
-                &mut trained,
-                &weights,
-                &checked,
-                frames,
-                settings.bench_runs,
-            )
-        })
-        .map_err(CliError)?
-        .map_err(CliError)?;
-        let s = scores.scores;
+        .map_err(|e| CliError(format!("{}: {e}", key.id())))?;
+        super::fold::print_check(plan, &cell.check, DEFAULT_TOLERANCE);
+        let s = cell.test_scores.scores;
         println!(
             "{}: test UA {:.1}%, WA {:.1}%, F1 {:.1}% (folded); latency {:.2} ms folded vs {:.2} ms training form ({} frames, 1 thread); trained in {:.0} s",
-            plan.name,
+            key.id(),
             100.0 * s.unweighted_accuracy,
             100.0 * s.weighted_accuracy,
             100.0 * s.macro_f1,
-            bench_result.folded_median_ms,
-            bench_result.trained_median_ms,
-            bench_result.frames,
-            train_seconds
+            cell.bench.folded_median_ms,
+            cell.bench.trained_median_ms,
+            cell.bench.frames,
+            cell.record.timing.train_seconds
         );
         rows.push(DemoRow {
             spec: plan.name.to_owned(),
-            module: plan.module.to_owned(),
-            scores,
-            check,
-            bench: bench_result,
-            outcome,
-            train_seconds,
+            module: key.id(),
+            scores: cell.test_scores,
+            check: cell.check,
+            bench: cell.bench,
+            outcome: cell.outcome,
+            train_seconds: cell.record.timing.train_seconds,
             run_dir,
         });
+        records.push(cell.record);
     }
+    let mut recipe = serde_json::to_value(base("", 0)).unwrap_or_default();
+    if let Some(map) = recipe.as_object_mut() {
+        map.remove("lr");
+        map.remove("seed");
+    }
+    let study_settings = StudySettings {
+        specs: modules.clone(),
+        data: data.to_string(),
+        folds: vec![fold_index],
+        seeds: seeds.clone(),
+        also: Vec::new(),
+        baseline: None,
+        recipe,
+        lr: modules
+            .iter()
+            .map(|m| (m.clone(), super::train::default_lr(m)))
+            .collect(),
+    };
+    let study_files =
+        crate::study::report::write(&out, &study_settings, &modules, &names, &grid, &records)
+            .map_err(CliError)?;
 
     // 3. One report.
     let files = report::write(
@@ -303,7 +280,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             epochs: settings.epochs,
             max_frames: settings.max_frames,
             quick: args.quick,
-            seed: args.seed,
+            seeds: seeds.clone(),
             seconds: start.elapsed().as_secs_f64(),
         },
     )
@@ -311,8 +288,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     println!(
         "demo finished in {:.0} s; report: {}",
         start.elapsed().as_secs_f64(),
-        files
+        study_files
             .iter()
+            .chain(&files)
             .map(|f| f.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
@@ -346,23 +324,4 @@ fn ensure_synth(dir: &Path, sentences: usize) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-/// Writes a new run's record, or checks that an existing one matches (then the run is resumed,
-/// which returns at once when it had finished). Returns whether to resume.
-fn prepare_run_dir(dir: &Path, info: &RunInfo, spec: &SpecSource) -> Result<bool, CliError> {
-    let state = dir.join(STATE_FILE);
-    if state.is_file() {
-        let previous = RunInfo::load(dir).map_err(|e| CliError(e.to_string()))?;
-        if previous.as_ref() == Some(info) {
-            return Ok(true);
-        }
-        return Err(CliError(format!(
-            "{} holds a run with other settings (corpus, fold, seed or epochs); pass another --out to keep it, or delete it",
-            dir.display()
-        )));
-    }
-    write_text_atomic(&dir.join(SPEC_FILE), &spec.text).map_err(|e| CliError(e.to_string()))?;
-    info.save(dir).map_err(|e| CliError(e.to_string()))?;
-    Ok(false)
 }

@@ -1,5 +1,6 @@
 //! `hrf demo` reporting: the comparison table (model, train params, deployed params, UA, WA,
-//! F1, latency), per-model details and plots → report.md + report.json.
+//! F1, latency), per-cell details and plots → cells.md + cells.json (the headline, mean ± sd over seeds
+//! and the paired differences, is the study report: report.md + report.json).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use crate::cmd::bench::{BenchResult, markdown as bench_markdown};
 use crate::cmd::fold::{FoldCheck, check_json};
-use crate::report::{EvalScores, plots, utc_now};
+use crate::report::{EvalScores, machine, plots, thousands, utc_now};
 use crate::run::write_text_atomic;
 use crate::training::TrainOutcome;
 
@@ -35,40 +36,12 @@ pub struct DemoContext {
     pub epochs: usize,
     pub max_frames: usize,
     pub quick: bool,
-    pub seed: u64,
+    pub seeds: Vec<u64>,
     pub seconds: f64,
-}
-
-/// `nproc` and the CPU model (from /proc/cpuinfo).
-pub fn machine() -> (usize, String) {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    (cores, cpu)
 }
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
-}
-
-/// `488196` → `488,196`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The results table in Markdown (also pasted into the README).
@@ -94,14 +67,14 @@ pub fn table(rows: &[DemoRow]) -> String {
     out
 }
 
-/// Writes report.md, report.json and the plots; returns the files written.
+/// Writes cells.md, cells.json and the per-cell plots; returns the files written.
 pub fn write(out: &Path, rows: &[DemoRow], cx: &DemoContext) -> Result<Vec<PathBuf>, String> {
     let (cores, cpu) = machine();
     let date = utc_now();
     let mut md = format!(
-        "# hrf demo report\n\n{date} · {cores} cores (`nproc`) · {cpu}{}\n\n\
+        "# hrf demo: every cell\n\n{date} · {cores} cores (`nproc`) · {cpu}{}\n\n\
          Data: `{}`, **{}** held out: {} train / {} validation / {} test \
-         utterances. Each model trained for up to {} epochs (seed {}), utterances centre-cropped \
+         utterances. Each model trained for up to {} epochs (seeds {:?}), utterances centre-cropped \
          to {} frames; the weights with the best validation UA are folded, checked against the \
          trained model, and the **folded** model is evaluated on the held-out session. Latency: \
          one {}-frame utterance, batch 1, one thread (median of the timed runs).\n\n",
@@ -116,7 +89,7 @@ pub fn write(out: &Path, rows: &[DemoRow], cx: &DemoContext) -> Result<Vec<PathB
         cx.val,
         cx.test,
         cx.epochs,
-        cx.seed,
+        cx.seeds,
         cx.max_frames,
         rows.first().map_or(300, |r| r.bench.frames),
     );
@@ -199,19 +172,19 @@ pub fn write(out: &Path, rows: &[DemoRow], cx: &DemoContext) -> Result<Vec<PathB
         "quick": cx.quick,
         "dataset": { "source": cx.data },
         "split": { "fold": cx.fold, "train": cx.train, "val": cx.val, "test": cx.test },
-        "seed": cx.seed,
+        "seeds": cx.seeds,
         "epochs": cx.epochs,
         "max_frames": cx.max_frames,
         "seconds": cx.seconds,
         "models": models,
     });
-    let json_path = out.join("report.json");
+    let json_path = out.join("cells.json");
     write_text_atomic(
         &json_path,
         &serde_json::to_string_pretty(&report).unwrap_or_default(),
     )
     .map_err(|e| e.to_string())?;
-    let md_path = out.join("report.md");
+    let md_path = out.join("cells.md");
     write_text_atomic(&md_path, &md).map_err(|e| e.to_string())?;
     let mut all = vec![md_path, json_path];
     all.extend(files);
