@@ -107,6 +107,15 @@ pub enum AdamWError {
     },
     #[error("AdamW step: learning rate {lr} must be finite and ≥ 0 (check the schedule)")]
     LearningRate { lr: f32 },
+    #[error(
+        "AdamW learning-rate scale: {problem} (offset {offset}, scale {scale}); scales are \
+         finite, ≥ 0, and set on a segment by its first element"
+    )]
+    LrScale {
+        offset: usize,
+        scale: f32,
+        problem: &'static str,
+    },
 }
 
 /// AdamW over one flat parameter buffer split into decay / no-decay segments.
@@ -115,6 +124,9 @@ pub struct AdamW {
     config: AdamWConfig,
     /// Sorted by offset, tiling `0..n_params` exactly.
     segments: Vec<ParamSegment>,
+    /// One per segment (same order): the segment's learning rate relative to the step's
+    /// (parameter groups); 1 unless [`AdamW::set_lr_scale`] said otherwise.
+    lr_scales: Vec<f32>,
     state: AdamWState,
 }
 
@@ -154,9 +166,40 @@ impl AdamW {
         let segments = tile_segments(segments, n_params)?;
         Ok(AdamW {
             config,
+            lr_scales: vec![1.0; segments.len()],
             segments,
             state,
         })
+    }
+
+    /// Gives the segment that starts at `offset` its own learning rate, `scale ×` the step's
+    /// (the schedule multiplies both); its decoupled decay `lr·scale·wd` scales alike, so scale
+    /// 0 freezes the segment. A scale of exactly 1 leaves the update bit-identical to an
+    /// unscaled segment's.
+    pub fn set_lr_scale(&mut self, offset: usize, scale: f32) -> Result<(), AdamWError> {
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(AdamWError::LrScale {
+                offset,
+                scale,
+                problem: "the scale must be finite and ≥ 0",
+            });
+        }
+        match self.segments.binary_search_by_key(&offset, |s| s.offset) {
+            Ok(i) => {
+                self.lr_scales[i] = scale;
+                Ok(())
+            }
+            Err(_) => Err(AdamWError::LrScale {
+                offset,
+                scale,
+                problem: "no segment starts there",
+            }),
+        }
+    }
+
+    /// The learning-rate scale of each segment, in [`AdamW::segments`] order.
+    pub fn lr_scales(&self) -> &[f32] {
+        &self.lr_scales
     }
 
     /// The hyper-parameters.
@@ -212,13 +255,15 @@ impl AdamW {
         let t = self.state.step.min(i32::MAX as u64) as i32;
         let bias1 = 1.0 - (beta1 as f64).powi(t);
         let bias2 = 1.0 - (beta2 as f64).powi(t);
-        // p ← p − step_size · m / (√v / √bias2 + ε), as PyTorch computes it.
-        let step_size = (lr as f64 / bias1) as f32;
         let inv_sqrt_bias2 = (1.0 / bias2.sqrt()) as f32;
-        let decay_factor = 1.0 - lr * weight_decay;
         let (one_minus_b1, one_minus_b2) = (1.0 - beta1, 1.0 - beta2);
 
-        for seg in &self.segments {
+        for (seg, &scale) in self.segments.iter().zip(&self.lr_scales) {
+            // This segment's rate (`lr · 1 = lr` exactly, so unscaled segments are unchanged).
+            let lr = lr * scale;
+            // p ← p − step_size · m / (√v / √bias2 + ε), as PyTorch computes it.
+            let step_size = (lr as f64 / bias1) as f32;
+            let decay_factor = 1.0 - lr * weight_decay;
             let range = seg.offset..seg.offset + seg.len;
             let p = &mut params[range.clone()];
             let g = &grads[range.clone()];
