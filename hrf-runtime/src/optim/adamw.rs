@@ -12,6 +12,9 @@
 //!
 //! The decay is applied to the parameter *before* the Adam update and is not part of the
 //! gradient, so it is not rescaled by `√v`: that is what "decoupled" means.
+//!
+//! A segment may have its own learning-rate scale (a parameter group, [`AdamW::set_lr_scale`]):
+//! it uses `lr·scale` in both lines above. The HRF chains' `lr_scale` uses this.
 
 use rayon::prelude::*;
 
@@ -491,6 +494,40 @@ mod tests {
         opt.step(&mut p, &[0.0; 4], 0.1).unwrap();
         // p ← p·(1 − 0.1·0.5) on the decaying segment; m = v = 0 gives a zero Adam update.
         assert_eq!(p, [1.9, -3.8, 3.0, -1.0]);
+    }
+
+    /// A segment's learning-rate scale multiplies its Adam step and its decoupled decay (scale
+    /// 0 freezes it, 1 is bit-identical to no scale); bad scales and offsets are errors.
+    #[test]
+    fn lr_scales_act_per_segment() {
+        let config = AdamWConfig {
+            weight_decay: 0.5,
+            ..AdamWConfig::default()
+        };
+        let segs = [seg(0, 2, true), seg(2, 2, true), seg(4, 2, true)];
+        let mut opt = AdamW::new(config, 6, &segs).unwrap();
+        let mut plain = AdamW::new(config, 6, &segs).unwrap();
+        opt.set_lr_scale(2, 0.0).unwrap();
+        opt.set_lr_scale(4, 2.0).unwrap();
+        opt.set_lr_scale(0, 1.0).unwrap();
+        assert_eq!(opt.lr_scales(), &[1.0, 0.0, 2.0]);
+        let p0 = [2.0f32, -4.0, 3.0, -1.0, 1.5, -0.5];
+        let g = [0.5f32, -0.25, 1.0, 2.0, -1.0, 0.125];
+        let (mut p, mut q) = (p0, p0);
+        opt.step(&mut p, &g, 0.01).unwrap();
+        plain.step(&mut q, &g, 0.01).unwrap();
+        assert_eq!(&p[..2], &q[..2], "scale 1 is the plain update, bit for bit");
+        assert_eq!(&p[2..4], &p0[2..4], "scale 0 freezes");
+        for i in 4..6 {
+            let (scaled, base) = (p[i] - p0[i], q[i] - p0[i]);
+            assert!((scaled - 2.0 * base).abs() < 1e-6, "{scaled} vs 2·{base}");
+        }
+        for (offset, scale) in [(1, 1.0), (0, -1.0), (0, f32::NAN), (0, f32::INFINITY)] {
+            assert!(matches!(
+                opt.set_lr_scale(offset, scale),
+                Err(AdamWError::LrScale { .. })
+            ));
+        }
     }
 
     #[test]
