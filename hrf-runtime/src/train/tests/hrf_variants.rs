@@ -77,7 +77,10 @@ fn merged(params: &[f64], layers: &[LinearSlots]) -> Vec<f64> {
 const SEED: u64 = 17;
 
 /// The chains of a freshly initialised f64 model, with its params.
-fn fresh(yaml: &str) -> (&'static ModelPlan, Vec<f64>, Vec<(Vec<LinearSlots>, usize)>) {
+/// Each chain's layers (`H_1 … H_k, W1'`) and W1''s slot index.
+type Chains = Vec<(Vec<LinearSlots>, usize)>;
+
+fn fresh(yaml: &str) -> (&'static ModelPlan, Vec<f64>, Chains) {
     let plan = plan(yaml);
     let model = TrainModel::<f64>::new(plan, SEED);
     let chains = hrf_chains::<f64>(plan).expect("chains resolve");
