@@ -35,6 +35,28 @@ pub enum Activation {
     Gelu,
 }
 
+/// `hrf: { init: … }`: how the HRF chain and W1' start (README, "HRF variants").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HrfInit {
+    /// Every factor drawn like any linear (the HRF paper's plain initialisation).
+    #[default]
+    Default,
+    /// H = [I; 0] plus small noise and W1' = [W1, small noise] (ExpandNets, DBB).
+    Identity,
+    /// Factors with equal spectral scale whose product is a standard W1 draw (Arora et al. 2018).
+    Balanced,
+}
+
+/// `hrf: { decay: … }`: where weight decay acts on the HRF chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HrfDecay {
+    /// AdamW's decoupled decay on each factor, like any weight matrix.
+    #[default]
+    Factors,
+    /// An L2 penalty λ/2·‖W1'·H_k·…·H_1‖² on the merged matrix instead (RepVGG's custom L2).
+    Merged,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
     Mean,
@@ -111,12 +133,16 @@ pub struct FfnAst {
     pub hrf: Option<HrfAst>,
 }
 
-/// `hrf: { expand: r, depth: k, bias: b }`; `span` is the `hrf` key.
+/// `hrf: { expand: r, depth: k, bias: b, init: i, decay: w, lr_scale: x }`; `span` is the `hrf`
+/// key.
 #[derive(Clone, Debug)]
 pub struct HrfAst {
     pub expand: Option<DimExpr>,
     pub depth: Option<DimExpr>,
     pub bias: Option<Spanned<bool>>,
+    pub init: Option<Spanned<HrfInit>>,
+    pub decay: Option<Spanned<HrfDecay>>,
+    pub lr_scale: Option<Spanned<f64>>,
     pub span: Span,
 }
 

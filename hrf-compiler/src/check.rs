@@ -365,6 +365,9 @@ impl Checker<'_> {
                 depth: d,
                 bias: h.bias,
                 inner: e * w,
+                init: h.init,
+                decay: h.decay,
+                lr_scale: h.lr_scale,
             })
         });
         let kernel = match (g.block.value, &g.conv_span) {

@@ -1,7 +1,7 @@
 //! Stage 3 output: `ModelIr`, the checked, fully evaluated model as an explicit list of ops that
 //! layout and codegen walk in order. No spans: two front-ends of one model give equal IR.
 
-pub use crate::ast::{Activation, BlockKind, PoolKind, PositionsKind};
+pub use crate::ast::{Activation, BlockKind, HrfDecay, HrfInit, PoolKind, PositionsKind};
 
 /// The whole model, train-time structure (HRF layers present, Q/K/V separate).
 #[derive(Clone, Debug, PartialEq)]
@@ -122,13 +122,50 @@ pub struct FfnIr {
 }
 
 /// HRF chain `d → m → … → m` (`depth` linear layers, `m = expand · d`) before the FFN's W1.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HrfIr {
     pub expand: usize,
     pub depth: usize,
     pub bias: bool,
     /// m = expand · width.
     pub inner: usize,
+    /// How the chain and W1' are initialised (training only; the folded model is unchanged).
+    pub init: HrfInit,
+    /// Where weight decay acts: on each factor, or on the merged W1'·H_k·…·H_1.
+    pub decay: HrfDecay,
+    /// The chain's (H_1…H_k, W1') learning rate relative to the rest, in [0, 100].
+    pub lr_scale: f64,
+}
+
+impl HrfIr {
+    /// Whether every variant key has its default (then the IR reads as it did before they
+    /// existed).
+    pub fn is_plain_variant(&self) -> bool {
+        self.init == HrfInit::Default && self.decay == HrfDecay::Factors && self.lr_scale == 1.0
+    }
+}
+
+/// Derived-style, but the variant keys appear only when they differ from their defaults: the
+/// spec hash is blake3 of the IR's `Debug` text, so specs that do not use `init`, `decay` or
+/// `lr_scale` keep the hash (and the checkpoints) they had before those keys existed.
+impl core::fmt::Debug for HrfIr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s = f.debug_struct("HrfIr");
+        s.field("expand", &self.expand)
+            .field("depth", &self.depth)
+            .field("bias", &self.bias)
+            .field("inner", &self.inner);
+        if self.init != HrfInit::Default {
+            s.field("init", &self.init);
+        }
+        if self.decay != HrfDecay::Factors {
+            s.field("decay", &self.decay);
+        }
+        if self.lr_scale != 1.0 {
+            s.field("lr_scale", &self.lr_scale);
+        }
+        s.finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -82,6 +82,9 @@ pub struct LoweredHrf {
     pub expand: Val,
     pub depth: Val,
     pub bias: bool,
+    pub init: HrfInit,
+    pub decay: HrfDecay,
+    pub lr_scale: f64,
     pub span: Span,
 }
 
@@ -236,6 +239,9 @@ pub fn lower(ast: &SpecAst) -> (Lowered, Diagnostics) {
                         expand: ev.eval_or(h.expand.as_ref(), DEFAULT_EXPAND, &h.span),
                         depth: ev.eval_or(h.depth.as_ref(), DEFAULT_DEPTH, &h.span),
                         bias: h.bias.as_ref().is_none_or(|b| b.value),
+                        init: h.init.as_ref().map_or(HrfInit::Default, |i| i.value),
+                        decay: h.decay.as_ref().map_or(HrfDecay::Factors, |d| d.value),
+                        lr_scale: h.lr_scale.as_ref().map_or(1.0, |x| x.value),
                         span: h.span.clone(),
                     }),
                     heads: ev.eval(&g.attention.heads),

@@ -216,13 +216,41 @@ pub struct FfnPlan {
 }
 
 /// HRF chain `d → m → … → m` (`depth` linear layers, `m = expand · d`) before the FFN's W1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// `init`, `decay` and `lr_scale` are training-only variants (README, "HRF variants"); the
+/// folded model does not depend on them. Mirrors the compiler's `ir::HrfIr`.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HrfPlan {
     pub expand: usize,
     pub depth: usize,
     pub bias: bool,
     /// m = expand · width.
     pub inner: usize,
+    pub init: HrfInit,
+    pub decay: HrfDecay,
+    /// The chain's (H_1…H_k, W1', weights and biases) learning rate relative to the rest.
+    pub lr_scale: f32,
+}
+
+/// How an HRF chain and its W1' are initialised (`hrf: { init: … }`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HrfInit {
+    /// Every factor drawn like any linear layer.
+    Default,
+    /// `H_1 = [I; 0]`, inner `H_j = I` (plus 1e-3-scaled noise), `W1' = [W1, noise]`.
+    Identity,
+    /// Balanced factors (`L_{j+1}ᵀL_{j+1} = L_j L_jᵀ`) whose product is a standard W1 draw.
+    Balanced,
+}
+
+/// Where weight decay acts on an HRF chain (`hrf: { decay: … }`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HrfDecay {
+    /// AdamW's decoupled decay on each factor.
+    Factors,
+    /// An L2 penalty `λ/2·‖W1'·H_k·…·H_1‖²` on the merged matrix, no decoupled decay on the
+    /// chain's factors.
+    Merged,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

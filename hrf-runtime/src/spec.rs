@@ -14,8 +14,8 @@ use hrf_compiler::ir::{self, Op, SublayerKind};
 use hrf_compiler::layout::{Layout, SlotKind};
 
 use crate::plan::{
-    Activation, AttentionPlan, BlockKindPlan, BlockPlan, ConvPlan, FfnPlan, HrfPlan, MergePlan,
-    ModelPlan, PlanOp, SlotPlan, SublayerKindPlan, SublayerPlan, TablePlan,
+    Activation, AttentionPlan, BlockKindPlan, BlockPlan, ConvPlan, FfnPlan, HrfDecay, HrfInit,
+    HrfPlan, MergePlan, ModelPlan, PlanOp, SlotPlan, SublayerKindPlan, SublayerPlan, TablePlan,
 };
 
 /// Compiles a YAML spec and builds its plan. On error, the rendered diagnostics (rustc style,
@@ -132,6 +132,16 @@ fn sublayer(s: &ir::SublayerIr) -> SublayerPlan {
                 depth: h.depth,
                 bias: h.bias,
                 inner: h.inner,
+                init: match h.init {
+                    ir::HrfInit::Default => HrfInit::Default,
+                    ir::HrfInit::Identity => HrfInit::Identity,
+                    ir::HrfInit::Balanced => HrfInit::Balanced,
+                },
+                decay: match h.decay {
+                    ir::HrfDecay::Factors => HrfDecay::Factors,
+                    ir::HrfDecay::Merged => HrfDecay::Merged,
+                },
+                lr_scale: h.lr_scale as f32,
             }),
         }),
         SublayerKind::Attention(a) => SublayerKindPlan::Attention(AttentionPlan {

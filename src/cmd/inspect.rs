@@ -75,6 +75,7 @@ pub fn report(path: &str, model: &hrf_compiler::CheckedModel, activations: bool)
         ir.max_frames as f64 / FRAMES_PER_SECOND as f64,
         ir.classes.join(", ")
     );
+    hrf_lines(&mut out, ir);
     for (title, layout) in [
         ("training model", &model.train),
         ("folded model", &model.folded),
@@ -126,6 +127,47 @@ pub fn report(path: &str, model: &hrf_compiler::CheckedModel, activations: bool)
     out
 }
 
+/// One line per distinct HRF configuration: its keys (variants included) and the FFNs it is on.
+fn hrf_lines(out: &mut String, ir: &hrf_compiler::ModelIr) {
+    use hrf_compiler::ir::{HrfDecay, HrfInit, Op, SublayerKind};
+    let mut configs: Vec<(String, Vec<&str>)> = Vec::new();
+    for op in &ir.ops {
+        let Op::Block(b) = op else { continue };
+        for s in &b.sublayers {
+            let SublayerKind::Ffn(f) = &s.kind else {
+                continue;
+            };
+            let Some(h) = &f.hrf else { continue };
+            let init = match h.init {
+                HrfInit::Default => "default",
+                HrfInit::Identity => "identity",
+                HrfInit::Balanced => "balanced",
+            };
+            let decay = match h.decay {
+                HrfDecay::Factors => "factors",
+                HrfDecay::Merged => "merged",
+            };
+            let text = format!(
+                "expand {}, depth {}, bias {}, init {init}, decay {decay}, lr_scale {}",
+                h.expand, h.depth, h.bias, h.lr_scale
+            );
+            match configs.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, names)) => names.push(&s.name),
+                None => configs.push((text, vec![&s.name])),
+            }
+        }
+    }
+    for (text, names) in configs {
+        let _ = writeln!(
+            out,
+            "hrf: {text} (on {} FFN{}: {})",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+    }
+}
+
 fn table(out: &mut String, layout: &Layout, keep: impl Fn(SlotKind) -> bool) {
     let rows: Vec<_> = layout.slots.iter().filter(|s| keep(s.kind)).collect();
     let width = rows.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
@@ -165,6 +207,11 @@ mod tests {
             assert!(r.contains("train-time"), "{r}");
             assert!(r.contains("MFLOP per second of audio"), "{r}");
             assert!(r.contains("classifier.weight"), "{r}");
+            assert_eq!(
+                r.contains("hrf: expand 4, depth 1, bias true, init default, decay factors, lr_scale 1 (on "),
+                name.ends_with("_hrf"),
+                "{name}: {r}"
+            );
         }
     }
 

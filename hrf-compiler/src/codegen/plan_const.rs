@@ -76,13 +76,15 @@ pub(super) fn plan_expr(model: &CheckedModel) -> TokenStream {
 }
 
 /// Every type a plan expression can name, in `use` order.
-const PLAN_TYPES: [&str; 14] = [
+const PLAN_TYPES: [&str; 16] = [
     "Activation",
     "AttentionPlan",
     "BlockKindPlan",
     "BlockPlan",
     "ConvPlan",
     "FfnPlan",
+    "HrfDecay",
+    "HrfInit",
     "HrfPlan",
     "MergePlan",
     "ModelPlan",
@@ -248,16 +250,28 @@ fn sublayer_expr(s: &ir::SublayerIr) -> TokenStream {
                     let (expand, depth, inner) =
                         (usize_lit(h.expand), usize_lit(h.depth), usize_lit(h.inner));
                     let bias = h.bias;
+                    let init = match h.init {
+                        ir::HrfInit::Default => quote! { Default },
+                        ir::HrfInit::Identity => quote! { Identity },
+                        ir::HrfInit::Balanced => quote! { Balanced },
+                    };
+                    let decay = match h.decay {
+                        ir::HrfDecay::Factors => quote! { Factors },
+                        ir::HrfDecay::Merged => quote! { Merged },
+                    };
+                    let lr_scale = f32_literal(h.lr_scale);
                     quote! {
                         Some(HrfPlan {
                             expand: #expand, depth: #depth, bias: #bias, inner: #inner,
+                            init: HrfInit::#init, decay: HrfDecay::#decay, lr_scale: #lr_scale,
                         })
                     }
                 }
                 None => quote! { None },
             };
             // expands to: `SublayerKindPlan::Ffn(FfnPlan { width: 64, hidden: 256,
-            // act: Activation::Swish, hrf: Some(HrfPlan { expand: 4, depth: 1, bias: true, inner: 256 }) })`
+            // act: Activation::Swish, hrf: Some(HrfPlan { expand: 4, depth: 1, bias: true, inner: 256,
+            // init: HrfInit::Default, decay: HrfDecay::Factors, lr_scale: 1f32 }) })`
             quote! {
                 SublayerKindPlan::Ffn(FfnPlan {
                     width: #width,

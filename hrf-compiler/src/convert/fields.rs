@@ -123,6 +123,9 @@ const HOMES: &[(&str, &str)] = &[
     ("act", "ffn"),
     ("expand", "hrf"),
     ("depth", "hrf"),
+    ("init", "hrf"),
+    ("decay", "hrf"),
+    ("lr_scale", "hrf"),
     ("features", "input"),
     ("max_frames", "input"),
     ("channels", "conv_subsample"),
@@ -375,6 +378,48 @@ pub(crate) fn boolean(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Sp
             "write `{}: true` or `{}: false`",
             key.name, key.name
         ));
+    None
+}
+
+/// Largest `hrf: { lr_scale }`: beyond ×100 the factors' steps dwarf the rest's, which is a typo
+/// rather than a recipe.
+pub(crate) const MAX_LR_SCALE: f64 = 100.0;
+
+/// `hrf: { lr_scale: x }`: a finite number in [0, 100] (0 freezes the HRF factors).
+pub(crate) fn lr_scale(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<Spanned<f64>> {
+    let (key, node) = entry;
+    let at = if node.span.is_real() {
+        &node.span
+    } else {
+        &key.span
+    };
+    if let NodeKind::Scalar(s) = &node.kind
+        && let Ok(v) = s.text.trim().parse::<f64>()
+    {
+        if v.is_finite() && (0.0..=MAX_LR_SCALE).contains(&v) {
+            return Some(Spanned {
+                value: v,
+                span: node.span.clone(),
+            });
+        }
+        diags
+            .error(
+                at,
+                format!(
+                    "`{}` = {} is outside [0, {MAX_LR_SCALE}]",
+                    key.name,
+                    s.text.trim()
+                ),
+            )
+            .help("lr_scale multiplies the HRF factors' learning rate: 1 is the default, 0 freezes them, e.g. `lr_scale: 2`");
+        return None;
+    }
+    diags
+        .error(
+            at,
+            format!("`{}` must be a number, found {}", key.name, describe(node)),
+        )
+        .help("write e.g. `lr_scale: 2` (the HRF factors' learning rate relative to the rest)");
     None
 }
 

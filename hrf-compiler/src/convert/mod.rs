@@ -7,7 +7,7 @@ use crate::ast::*;
 use crate::diagnostics::Diagnostics;
 use crate::node::{Key, Node, NodeKind, Span};
 use crate::suggest::closest;
-use fields::{Fields, boolean, describe, dim, probability, text, word};
+use fields::{Fields, boolean, describe, dim, lr_scale, probability, text, word};
 
 const TOP: &[&str] = &[
     "name", "input", "dims", "frontend", "encoder", "pool", "dropout", "classes",
@@ -17,11 +17,18 @@ const FRONTEND: &[&str] = &["conv_subsample", "positions"];
 const SUBSAMPLE: &[&str] = &["layers", "channels", "kernel", "stride"];
 const GROUP: &[&str] = &["repeat", "block", "ffn", "attention", "conv"];
 const FFN: &[&str] = &["hidden", "act", "hrf"];
-const HRF: &[&str] = &["expand", "depth", "bias"];
+const HRF: &[&str] = &["expand", "depth", "bias", "init", "decay", "lr_scale"];
 const ATTENTION: &[&str] = &["heads", "window"];
 const CONV: &[&str] = &["kernel"];
 const MERGE: &[&str] = &["factor", "width"];
 
+const HRF_INITS: &[(&str, HrfInit)] = &[
+    ("default", HrfInit::Default),
+    ("identity", HrfInit::Identity),
+    ("balanced", HrfInit::Balanced),
+];
+const HRF_DECAYS: &[(&str, HrfDecay)] =
+    &[("factors", HrfDecay::Factors), ("merged", HrfDecay::Merged)];
 const BLOCKS: &[(&str, BlockKind)] = &[
     ("conv_transformer", BlockKind::ConvTransformer),
     ("conformer", BlockKind::Conformer),
@@ -372,6 +379,9 @@ fn ffn(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<FfnAst> {
             expand: None,
             depth: None,
             bias: None,
+            init: None,
+            decay: None,
+            lr_scale: None,
             span: key.span.clone(),
         }),
         Some((
@@ -396,10 +406,20 @@ fn hrf(entry: &(Key, Node), diags: &mut Diagnostics) -> Option<HrfAst> {
     let expand = f.get("expand").and_then(|e| dim(e, diags));
     let depth = f.get("depth").and_then(|e| dim(e, diags));
     let bias = f.get("bias").and_then(|e| boolean(e, diags));
+    let init = f
+        .get("init")
+        .and_then(|e| word(e, "hrf init", HRF_INITS, diags));
+    let decay = f
+        .get("decay")
+        .and_then(|e| word(e, "hrf decay", HRF_DECAYS, diags));
+    let lr_scale = f.get("lr_scale").and_then(|e| lr_scale(e, diags));
     Some(HrfAst {
         expand,
         depth,
         bias,
+        init,
+        decay,
+        lr_scale,
         span: entry.0.span.clone(),
     })
 }

@@ -12,6 +12,9 @@
 //!
 //! The decay is applied to the parameter *before* the Adam update and is not part of the
 //! gradient, so it is not rescaled by `√v`: that is what "decoupled" means.
+//!
+//! A segment may have its own learning-rate scale (a parameter group, [`AdamW::set_lr_scale`]):
+//! it uses `lr·scale` in both lines above. The HRF chains' `lr_scale` uses this.
 
 use rayon::prelude::*;
 
@@ -107,6 +110,15 @@ pub enum AdamWError {
     },
     #[error("AdamW step: learning rate {lr} must be finite and ≥ 0 (check the schedule)")]
     LearningRate { lr: f32 },
+    #[error(
+        "AdamW learning-rate scale: {problem} (offset {offset}, scale {scale}); scales are \
+         finite, ≥ 0, and set on a segment by its first element"
+    )]
+    LrScale {
+        offset: usize,
+        scale: f32,
+        problem: &'static str,
+    },
 }
 
 /// AdamW over one flat parameter buffer split into decay / no-decay segments.
@@ -115,6 +127,9 @@ pub struct AdamW {
     config: AdamWConfig,
     /// Sorted by offset, tiling `0..n_params` exactly.
     segments: Vec<ParamSegment>,
+    /// One per segment (same order): the segment's learning rate relative to the step's
+    /// (parameter groups); 1 unless [`AdamW::set_lr_scale`] said otherwise.
+    lr_scales: Vec<f32>,
     state: AdamWState,
 }
 
@@ -154,9 +169,40 @@ impl AdamW {
         let segments = tile_segments(segments, n_params)?;
         Ok(AdamW {
             config,
+            lr_scales: vec![1.0; segments.len()],
             segments,
             state,
         })
+    }
+
+    /// Gives the segment that starts at `offset` its own learning rate, `scale ×` the step's
+    /// (the schedule multiplies both); its decoupled decay `lr·scale·wd` scales alike, so scale
+    /// 0 freezes the segment. A scale of exactly 1 leaves the update bit-identical to an
+    /// unscaled segment's.
+    pub fn set_lr_scale(&mut self, offset: usize, scale: f32) -> Result<(), AdamWError> {
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(AdamWError::LrScale {
+                offset,
+                scale,
+                problem: "the scale must be finite and ≥ 0",
+            });
+        }
+        match self.segments.binary_search_by_key(&offset, |s| s.offset) {
+            Ok(i) => {
+                self.lr_scales[i] = scale;
+                Ok(())
+            }
+            Err(_) => Err(AdamWError::LrScale {
+                offset,
+                scale,
+                problem: "no segment starts there",
+            }),
+        }
+    }
+
+    /// The learning-rate scale of each segment, in [`AdamW::segments`] order.
+    pub fn lr_scales(&self) -> &[f32] {
+        &self.lr_scales
     }
 
     /// The hyper-parameters.
@@ -212,13 +258,15 @@ impl AdamW {
         let t = self.state.step.min(i32::MAX as u64) as i32;
         let bias1 = 1.0 - (beta1 as f64).powi(t);
         let bias2 = 1.0 - (beta2 as f64).powi(t);
-        // p ← p − step_size · m / (√v / √bias2 + ε), as PyTorch computes it.
-        let step_size = (lr as f64 / bias1) as f32;
         let inv_sqrt_bias2 = (1.0 / bias2.sqrt()) as f32;
-        let decay_factor = 1.0 - lr * weight_decay;
         let (one_minus_b1, one_minus_b2) = (1.0 - beta1, 1.0 - beta2);
 
-        for seg in &self.segments {
+        for (seg, &scale) in self.segments.iter().zip(&self.lr_scales) {
+            // This segment's rate (`lr · 1 = lr` exactly, so unscaled segments are unchanged).
+            let lr = lr * scale;
+            // p ← p − step_size · m / (√v / √bias2 + ε), as PyTorch computes it.
+            let step_size = (lr as f64 / bias1) as f32;
+            let decay_factor = 1.0 - lr * weight_decay;
             let range = seg.offset..seg.offset + seg.len;
             let p = &mut params[range.clone()];
             let g = &grads[range.clone()];
@@ -446,6 +494,40 @@ mod tests {
         opt.step(&mut p, &[0.0; 4], 0.1).unwrap();
         // p ← p·(1 − 0.1·0.5) on the decaying segment; m = v = 0 gives a zero Adam update.
         assert_eq!(p, [1.9, -3.8, 3.0, -1.0]);
+    }
+
+    /// A segment's learning-rate scale multiplies its Adam step and its decoupled decay (scale
+    /// 0 freezes it, 1 is bit-identical to no scale); bad scales and offsets are errors.
+    #[test]
+    fn lr_scales_act_per_segment() {
+        let config = AdamWConfig {
+            weight_decay: 0.5,
+            ..AdamWConfig::default()
+        };
+        let segs = [seg(0, 2, true), seg(2, 2, true), seg(4, 2, true)];
+        let mut opt = AdamW::new(config, 6, &segs).unwrap();
+        let mut plain = AdamW::new(config, 6, &segs).unwrap();
+        opt.set_lr_scale(2, 0.0).unwrap();
+        opt.set_lr_scale(4, 2.0).unwrap();
+        opt.set_lr_scale(0, 1.0).unwrap();
+        assert_eq!(opt.lr_scales(), &[1.0, 0.0, 2.0]);
+        let p0 = [2.0f32, -4.0, 3.0, -1.0, 1.5, -0.5];
+        let g = [0.5f32, -0.25, 1.0, 2.0, -1.0, 0.125];
+        let (mut p, mut q) = (p0, p0);
+        opt.step(&mut p, &g, 0.01).unwrap();
+        plain.step(&mut q, &g, 0.01).unwrap();
+        assert_eq!(&p[..2], &q[..2], "scale 1 is the plain update, bit for bit");
+        assert_eq!(&p[2..4], &p0[2..4], "scale 0 freezes");
+        for i in 4..6 {
+            let (scaled, base) = (p[i] - p0[i], q[i] - p0[i]);
+            assert!((scaled - 2.0 * base).abs() < 1e-6, "{scaled} vs 2·{base}");
+        }
+        for (offset, scale) in [(1, 1.0), (0, -1.0), (0, f32::NAN), (0, f32::INFINITY)] {
+            assert!(matches!(
+                opt.set_lr_scale(offset, scale),
+                Err(AdamWError::LrScale { .. })
+            ));
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod checkpoint;
 mod dense;
 mod error;
 mod frames;
+mod hrf_variant;
 mod layers;
 mod model;
 mod optimizer;
@@ -30,6 +31,7 @@ mod tests;
 
 pub use checkpoint::{CHECKPOINT_FORMAT, TrainState};
 pub use error::TrainError;
+pub use hrf_variant::IDENTITY_NOISE;
 pub use model::{Mode, TrainModel};
 pub use optimizer::{Optimizer, OptimizerConfig, StepReport};
 pub use profile::StepProfile;

@@ -13,6 +13,7 @@ use crate::real::Real;
 
 use super::TrainError;
 use super::frames::{Frames, sized, zeroed};
+use super::hrf_variant::{self, HrfChain};
 use super::layers::{Bwd, Fwd, Layer};
 use super::profile::{Part, StepProfile};
 use super::slots::{init_buffers, init_params};
@@ -57,11 +58,14 @@ pub struct TrainModel<T: Real = f32> {
     predict_batch: Batch,
     /// Time per kernel group, when profiling is on.
     profile: Option<StepProfile>,
+    /// Every FFN's HRF chain, for the variants (`hrf: { init, decay, lr_scale }`).
+    hrf: Vec<HrfChain<T>>,
 }
 
 impl<T: Real> TrainModel<T> {
     /// A model with freshly initialised weights (see `slots::init_params`: uniform
-    /// `±1/√fan_in` weights, zero biases, unit norms; identity CMVN and BatchNorm statistics).
+    /// `±1/√fan_in` weights, zero biases, unit norms; identity CMVN and BatchNorm statistics;
+    /// then the HRF chains' `init` variant, `hrf_variant`).
     ///
     /// # Panics
     /// If the plan's ops name a slot its train table lacks — a compiler bug, never user input;
@@ -82,6 +86,8 @@ impl<T: Real> TrainModel<T> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut params = vec![T::ZERO; plan.train.params_len()];
         init_params(plan, &mut params, seed);
+        let hrf = hrf_variant::hrf_chains(plan)?;
+        hrf_variant::init_variants(&hrf, &mut params, seed);
         let mut buffers = vec![T::ZERO; plan.train.buffers_len()];
         init_buffers(plan, &mut buffers);
         Ok(Self {
@@ -100,7 +106,26 @@ impl<T: Real> TrainModel<T> {
             step: 0,
             predict_batch: Batch::default(),
             profile: None,
+            hrf,
         })
+    }
+
+    /// `decay: merged`: adds the gradient of `λ/2·‖W1'·H_k·…·H_1‖²`, summed over the HRF chains
+    /// that ask for it, to the gradients and returns that penalty (0 if none does). The
+    /// optimizer calls it before clipping with λ = its weight decay.
+    pub fn add_merged_decay(&mut self, lambda: f64) -> f64 {
+        hrf_variant::add_merged_decay(&mut self.hrf, &self.params, &mut self.grads, lambda)
+    }
+
+    /// Whether any HRF chain has `decay: merged`.
+    pub fn has_merged_decay(&self) -> bool {
+        self.hrf
+            .iter()
+            .any(|c| c.hrf.decay == crate::plan::HrfDecay::Merged)
+    }
+
+    pub(crate) fn hrf_chains(&self) -> &[HrfChain<T>] {
+        &self.hrf
     }
 
     pub fn plan(&self) -> &'static ModelPlan {

@@ -1,7 +1,11 @@
 //! The training step's optimizer: global-norm clipping, then AdamW (decay on weight matrices
-//! only) at the warmup-cosine learning rate of the current step.
+//! only) at the warmup-cosine learning rate of the current step. The HRF variants act here:
+//! `decay: merged` adds its penalty's gradient before clipping and takes the chain's factors out
+//! of the decoupled decay; `lr_scale` gives the chain's slots their own learning rate.
 
 use crate::optim::{AdamW, AdamWConfig, AdamWState, ParamSegment, WarmupCosine, clip_grad_norm};
+
+use super::hrf_variant::chain_param_groups;
 use std::vec::Vec;
 
 use super::slots::decays;
@@ -52,9 +56,16 @@ pub struct Optimizer {
     schedule: WarmupCosine,
 }
 
-/// One AdamW segment per param slot: decay on `*.weight` slots with ≥ 2 dims.
-fn segments(model: &TrainModel<f32>) -> Vec<ParamSegment> {
-    model
+/// One AdamW segment per param slot: decay on `*.weight` slots with ≥ 2 dims, except the
+/// factors of an HRF chain with `decay: merged`; then each chain slot's `lr_scale`.
+fn build_adamw(
+    model: &TrainModel<f32>,
+    config: AdamWConfig,
+    state: AdamWState,
+) -> Result<AdamW, TrainError> {
+    let groups: Vec<(usize, bool, f32)> = chain_param_groups(model.hrf_chains()).collect();
+    let group = |offset: usize| groups.iter().find(|g| g.0 == offset);
+    let segments: Vec<ParamSegment> = model
         .plan()
         .train
         .params
@@ -62,9 +73,16 @@ fn segments(model: &TrainModel<f32>) -> Vec<ParamSegment> {
         .map(|s| ParamSegment {
             offset: s.offset,
             len: s.len(),
-            decay: decays(s),
+            decay: decays(s) && group(s.offset).is_none_or(|g| g.1),
         })
-        .collect()
+        .collect();
+    let mut adamw = AdamW::from_state(config, &segments, state)?;
+    for &(offset, _, scale) in &groups {
+        if scale != 1.0 {
+            adamw.set_lr_scale(offset, scale)?;
+        }
+    }
+    Ok(adamw)
 }
 
 impl Optimizer {
@@ -99,7 +117,7 @@ impl Optimizer {
             config.warmup_steps,
             config.total_steps,
         )?;
-        let adamw = AdamW::from_state(config.adamw, &segments(model), state)?;
+        let adamw = build_adamw(model, config.adamw, state)?;
         Ok(Self {
             config,
             adamw,
@@ -125,6 +143,11 @@ impl Optimizer {
             });
         }
         let lr = self.schedule.lr(self.adamw.state().step);
+        // `decay: merged`: the L2 penalty on each merged W1'·H joins the gradients like a loss
+        // term (so it is clipped with them), at λ = the decoupled decay the factors do not get.
+        if model.has_merged_decay() {
+            model.add_merged_decay(self.config.adamw.weight_decay as f64);
+        }
         let (params, grads) = model.params_and_grads_mut();
         let grad_norm = match self.config.clip_norm {
             Some(max) => clip_grad_norm(grads, max)?,

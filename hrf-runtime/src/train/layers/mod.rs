@@ -2,7 +2,7 @@
 //! activations its backward needs. Built once from `plan.ops`; forward walks them in order,
 //! backward in reverse.
 
-mod affine_chain;
+pub(crate) mod affine_chain;
 mod attention;
 pub(crate) mod block;
 mod conv_module;

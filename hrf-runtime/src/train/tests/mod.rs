@@ -2,6 +2,7 @@
 //! built at run time with `plan_from_yaml`.
 
 mod gradients;
+mod hrf_variants;
 mod invariance;
 mod training;
 
