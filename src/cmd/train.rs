@@ -20,7 +20,7 @@ use crate::run::{
     write_text_atomic,
 };
 use crate::training::predict::trained_logits;
-use crate::training::{TrainConfig, TrainJob, state_path, train};
+use crate::training::{ClassWeights, Crop, Select, TrainConfig, TrainJob, state_path, train};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
@@ -58,9 +58,50 @@ pub struct Args {
     /// Also checkpoint every N optimizer steps (0 = only at epoch ends).
     #[arg(long, default_value_t = 50)]
     pub checkpoint_steps: u64,
-    /// Centre-crop utterances to at most this many frames (default: the spec's max_frames).
+    /// Crop training utterances to at most this many frames (default: the spec's max_frames);
+    /// evaluation scores longer utterances whole, by windows of this many frames (hop ½).
     #[arg(long)]
     pub max_frames: Option<usize>,
+    /// How a training utterance longer than --max-frames is cropped: a random window per step
+    /// (deterministic in seed and step) or its centre.
+    #[arg(long, value_enum, default_value_t = Crop::Random)]
+    pub crop: Crop,
+    /// SpecAugment time masks per training utterance (Park et al. 2019; LD policy: 2).
+    #[arg(long, default_value_t = 2)]
+    pub time_masks: usize,
+    /// Largest time-mask width in frames; each width is uniform in [0, W] (LD: 100 = 1 s).
+    #[arg(long, default_value_t = 100)]
+    pub time_mask_width: usize,
+    /// A time mask covers at most this share of the utterance (Park et al.'s p; 0.2 suits
+    /// 2–5 s emotional utterances).
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
+    pub time_mask_ratio: f64,
+    /// SpecAugment frequency masks per training utterance (LD policy: 2).
+    #[arg(long, default_value_t = 2)]
+    pub freq_masks: usize,
+    /// Largest frequency-mask width in mel bins, uniform in [0, F] (LD's 27 of 80 bins scaled
+    /// to 64: 22).
+    #[arg(long, default_value_t = 22)]
+    pub freq_mask_width: usize,
+    /// Turn SpecAugment off (overrides the four mask options).
+    #[arg(long)]
+    pub no_spec_augment: bool,
+    /// Decay of the exponential moving average of the weights used for validation, the best
+    /// checkpoint and therefore eval/fold/export (0 = off; warmed up as (1+t)/(10+t)).
+    #[arg(long, default_value_t = 0.999, allow_negative_numbers = true)]
+    pub ema_decay: f64,
+    /// Label smoothing ε of the training loss, in [0, 1) (0 = off). The validation loss is
+    /// always the plain cross-entropy.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub label_smoothing: f32,
+    /// Class weights of the training loss: none, or balanced (inverse training-set class
+    /// frequency, mean 1).
+    #[arg(long, value_enum, default_value_t = ClassWeights::None)]
+    pub class_weights: ClassWeights,
+    /// Which validation score picks best.safetensors and drives --patience: ua (highest UA)
+    /// or loss (lowest cross-entropy); of the EMA weights when --ema-decay > 0.
+    #[arg(long, value_enum, default_value_t = Select::Ua)]
+    pub select: Select,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -86,6 +127,10 @@ pub fn default_lr(module: &str) -> f64 {
 pub const MAX_LR: f64 = 10.0;
 /// The largest `--weight-decay` accepted (AdamW multiplies each weight by 1 − lr·wd per step).
 pub const MAX_WEIGHT_DECAY: f32 = 10.0;
+/// The most SpecAugment masks of each kind accepted per utterance.
+pub const MAX_MASKS: usize = 16;
+/// The largest `--ema-decay` accepted below 1 (1 would never move the average).
+pub const MAX_EMA_DECAY: f64 = 0.99999;
 
 impl Args {
     /// Every option problem, one per line; checked before anything is read or written.
@@ -117,6 +162,46 @@ impl Args {
                 self.weight_decay
             ));
         }
+        for (flag, n) in [
+            ("--time-masks", self.time_masks),
+            ("--freq-masks", self.freq_masks),
+        ] {
+            if n > MAX_MASKS {
+                problems.push(format!(
+                    "{flag} {n} must be in 0..={MAX_MASKS} (the default is 2)"
+                ));
+            }
+        }
+        if self.time_mask_width > 10_000 {
+            problems.push(format!(
+                "--time-mask-width {} must be in 0..=10000 frames (the default is 100)",
+                self.time_mask_width
+            ));
+        }
+        if self.freq_mask_width > 1_024 {
+            problems.push(format!(
+                "--freq-mask-width {} must be in 0..=1024 mel bins, at most the spec's features (the default is 22)",
+                self.freq_mask_width
+            ));
+        }
+        if !(self.time_mask_ratio.is_finite() && (0.0..=1.0).contains(&self.time_mask_ratio)) {
+            problems.push(format!(
+                "--time-mask-ratio {} must be a finite number in [0, 1] (the default is 0.2)",
+                self.time_mask_ratio
+            ));
+        }
+        if !(self.ema_decay.is_finite() && (0.0..=MAX_EMA_DECAY).contains(&self.ema_decay)) {
+            problems.push(format!(
+                "--ema-decay {} must be 0 (off) or a finite number in (0, {MAX_EMA_DECAY}] (the default is 0.999)",
+                self.ema_decay
+            ));
+        }
+        if !(self.label_smoothing.is_finite() && (0.0..1.0).contains(&self.label_smoothing)) {
+            problems.push(format!(
+                "--label-smoothing {} must be a finite number in [0, 1) (the default is 0.1; 0 = off)",
+                self.label_smoothing
+            ));
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -128,22 +213,69 @@ impl Args {
     }
 
     fn config(&self, spec_max_frames: usize, module: &str) -> TrainConfig {
+        let max_frames = self
+            .max_frames
+            .unwrap_or(spec_max_frames)
+            .min(spec_max_frames);
+        let lr = self.lr.unwrap_or_else(|| default_lr(module));
+        let spec_augment = !self.no_spec_augment;
         TrainConfig {
             epochs: self.epochs,
             batch_size: self.batch_size,
-            lr: self.lr.unwrap_or_else(|| default_lr(module)),
             weight_decay: self.weight_decay,
-            warmup_fraction: 0.05,
-            clip_norm: 5.0,
             patience: self.patience,
-            seed: self.seed,
             checkpoint_steps: self.checkpoint_steps,
-            max_frames: self
-                .max_frames
-                .unwrap_or(spec_max_frames)
-                .min(spec_max_frames),
+            time_masks: if spec_augment { self.time_masks } else { 0 },
+            time_mask_width: if spec_augment {
+                self.time_mask_width
+            } else {
+                0
+            },
+            time_mask_ratio: self.time_mask_ratio,
+            freq_masks: if spec_augment { self.freq_masks } else { 0 },
+            freq_mask_width: if spec_augment {
+                self.freq_mask_width
+            } else {
+                0
+            },
+            crop: self.crop,
+            ema_decay: self.ema_decay,
+            label_smoothing: self.label_smoothing,
+            class_weights: self.class_weights,
+            select: self.select,
+            ..TrainConfig::recipe_defaults(lr, self.seed, max_frames)
         }
     }
+}
+
+/// One line naming the recipe settings of `config`.
+pub fn recipe_line(c: &TrainConfig) -> String {
+    let augment = if c.spec_augment().is_on() {
+        format!(
+            "SpecAugment {}×F≤{} + {}×T≤{} (≤{}·len)",
+            c.freq_masks, c.freq_mask_width, c.time_masks, c.time_mask_width, c.time_mask_ratio
+        )
+    } else {
+        "no SpecAugment".to_owned()
+    };
+    format!(
+        "recipe: {augment}, {} crops, EMA {}, label smoothing {}, class weights {}, best by {}",
+        match c.crop {
+            Crop::Random => "random",
+            Crop::Centre => "centre",
+        },
+        if c.ema_decay > 0.0 {
+            c.ema_decay.to_string()
+        } else {
+            "off".to_owned()
+        },
+        c.label_smoothing,
+        match c.class_weights {
+            ClassWeights::None => "none",
+            ClassWeights::Balanced => "balanced",
+        },
+        c.select.describe()
+    )
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -153,6 +285,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     args.validate()?;
     let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
     let plan = spec.plan().map_err(CliError)?;
+    if !args.no_spec_augment && args.freq_mask_width > plan.features {
+        return Err(CliError(format!(
+            "--freq-mask-width {} must be in 0..={} (the spec's mel bins; the default is 22) (nothing was written)",
+            args.freq_mask_width, plan.features
+        )));
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!("hrf-out/runs/{}-fold{}", plan.module, args.fold))
     });
@@ -186,14 +324,33 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     out.display()
                 )));
             }
-            let hyper = serde_json::to_value(&config).unwrap_or_default();
-            if info.data != args.data.to_string() || info.seed != args.seed || info.hyper != hyper {
+            // Compared as configs: recipe settings a record from before they existed lacks
+            // take their "off" defaults, which is what that run did.
+            let recorded = TrainConfig::from_record(&info.hyper).map_err(|e| {
+                CliError(format!(
+                    "--resume: the settings in {}/{} are not readable ({e}); start a new run",
+                    out.display(),
+                    run::RUN_FILE
+                ))
+            })?;
+            if info.data != args.data.to_string() || info.seed != args.seed || recorded != config {
+                let differences = recorded.differences(&config);
                 return Err(CliError(format!(
-                    "--resume: the run in {} used --data {} --seed {} and settings {}; resume with the same options (only --threads may change)",
+                    "--resume: the run in {} used --data {} --seed {} and settings {}; resume with the same options (only --threads may change){}",
                     out.display(),
                     info.data,
                     info.seed,
-                    info.hyper
+                    info.hyper,
+                    if differences.is_empty() {
+                        String::new()
+                    } else if info.hyper.get("crop").is_none() {
+                        format!(
+                            "; differing: {} (this run was recorded before the training recipe existed: it trained with --no-spec-augment --crop centre --ema-decay 0 --label-smoothing 0)",
+                            differences.join(", ")
+                        )
+                    } else {
+                        format!("; differing: {}", differences.join(", "))
+                    }
                 )));
             }
         }
@@ -240,6 +397,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         config.epochs,
         config.seed
     );
+    println!("{}", recipe_line(&config));
     if !resume_from_state {
         write_text_atomic(&out.join(SPEC_FILE), &spec.text).map_err(|e| CliError(e.to_string()))?;
         RunInfo {

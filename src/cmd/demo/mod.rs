@@ -168,6 +168,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         settings.max_frames
     );
 
+    println!(
+        "demo: {}",
+        super::train::recipe_line(&TrainConfig::recipe_defaults(
+            0.0,
+            args.seed,
+            settings.max_frames
+        ))
+    );
+
     // 2. Per model: train (or resume), fold + verify, evaluate folded, benchmark.
     let bars = MultiProgress::new();
     let mut rows = Vec::new();
@@ -183,15 +192,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         ensure_writable_dir(&run_dir).map_err(|e| CliError(e.to_string()))?;
         let config = TrainConfig {
             epochs: settings.epochs,
-            batch_size: 16,
-            lr: super::train::default_lr(plan.module),
-            weight_decay: 0.01,
-            warmup_fraction: 0.05,
-            clip_norm: 5.0,
             patience: 3,
-            seed: args.seed,
-            checkpoint_steps: 50,
-            max_frames: settings.max_frames.min(plan.max_frames),
+            ..TrainConfig::recipe_defaults(
+                super::train::default_lr(plan.module),
+                args.seed,
+                settings.max_frames.min(plan.max_frames),
+            )
         };
         let info = RunInfo {
             spec_name: plan.name.to_owned(),
@@ -354,11 +360,24 @@ fn prepare_run_dir(dir: &Path, info: &RunInfo, spec: &SpecSource) -> Result<bool
     let state = dir.join(STATE_FILE);
     if state.is_file() {
         let previous = RunInfo::load(dir).map_err(|e| CliError(e.to_string()))?;
-        if previous.as_ref() == Some(info) {
+        // Settings compared as configs: a record from before the recipe existed reads as a
+        // run without it (and so differs from today's recipe).
+        let same = previous.as_ref().is_some_and(|p| {
+            let config = |i: &RunInfo| TrainConfig::from_record(&i.hyper).ok();
+            RunInfo {
+                hyper: serde_json::Value::Null,
+                ..p.clone()
+            } == RunInfo {
+                hyper: serde_json::Value::Null,
+                ..info.clone()
+            } && config(p).is_some()
+                && config(p) == config(info)
+        });
+        if same {
             return Ok(true);
         }
         return Err(CliError(format!(
-            "{} holds a run with other settings (corpus, fold, seed or epochs); pass another --out to keep it, or delete it",
+            "{} holds a run with other settings (corpus, fold, seed, epochs or training recipe); pass another --out to keep it, or delete it",
             dir.display()
         )));
     }
