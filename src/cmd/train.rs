@@ -79,10 +79,10 @@ pub struct Args {
     /// SpecAugment frequency masks per training utterance (LD policy: 2).
     #[arg(long, default_value_t = 2)]
     pub freq_masks: usize,
-    /// Largest frequency-mask width in mel bins, uniform in [0, F] (LD's 27 of 80 bins scaled
-    /// to 64: 22).
-    #[arg(long, default_value_t = 22)]
-    pub freq_mask_width: usize,
+    /// Largest frequency-mask width in mel bins, uniform in [0, F] (default: LD's 27 of 80
+    /// bins scaled to the spec's bins, 22 of 64).
+    #[arg(long)]
+    pub freq_mask_width: Option<usize>,
     /// Turn SpecAugment off (overrides the four mask options).
     #[arg(long)]
     pub no_spec_augment: bool,
@@ -111,16 +111,6 @@ pub struct Args {
     /// Test hook: exit abruptly (as if killed) after this many optimizer steps.
     #[arg(long, hide = true)]
     pub crash_after_steps: Option<u64>,
-}
-
-/// The default peak learning rate of a spec: 5e-4 for the `*_large` presets (d 192, six
-/// blocks), 1e-3 otherwise. The demo trains with the same values.
-pub fn default_lr(module: &str) -> f64 {
-    if module.ends_with("large") {
-        5e-4
-    } else {
-        1e-3
-    }
 }
 
 /// The largest `--lr` accepted: past it, AdamW diverges on the first steps of any spec.
@@ -178,12 +168,6 @@ impl Args {
                 self.time_mask_width
             ));
         }
-        if self.freq_mask_width > 1_024 {
-            problems.push(format!(
-                "--freq-mask-width {} must be in 0..=1024 mel bins, at most the spec's features (the default is 22)",
-                self.freq_mask_width
-            ));
-        }
         if !(self.time_mask_ratio.is_finite() && (0.0..=1.0).contains(&self.time_mask_ratio)) {
             problems.push(format!(
                 "--time-mask-ratio {} must be a finite number in [0, 1] (the default is 0.2)",
@@ -212,14 +196,16 @@ impl Args {
         }
     }
 
-    fn config(&self, spec_max_frames: usize, module: &str) -> TrainConfig {
+    fn config(&self, plan: &hrf_runtime::plan::ModelPlan) -> TrainConfig {
+        let defaults = TrainConfig::recipe_defaults(plan, self.seed);
         let max_frames = self
             .max_frames
-            .unwrap_or(spec_max_frames)
-            .min(spec_max_frames);
-        let lr = self.lr.unwrap_or_else(|| default_lr(module));
+            .unwrap_or(plan.max_frames)
+            .min(plan.max_frames);
         let spec_augment = !self.no_spec_augment;
         TrainConfig {
+            lr: self.lr.unwrap_or(defaults.lr),
+            max_frames,
             epochs: self.epochs,
             batch_size: self.batch_size,
             weight_decay: self.weight_decay,
@@ -234,7 +220,7 @@ impl Args {
             time_mask_ratio: self.time_mask_ratio,
             freq_masks: if spec_augment { self.freq_masks } else { 0 },
             freq_mask_width: if spec_augment {
-                self.freq_mask_width
+                self.freq_mask_width.unwrap_or(defaults.freq_mask_width)
             } else {
                 0
             },
@@ -243,7 +229,7 @@ impl Args {
             label_smoothing: self.label_smoothing,
             class_weights: self.class_weights,
             select: self.select,
-            ..TrainConfig::recipe_defaults(lr, self.seed, max_frames)
+            ..defaults
         }
     }
 }
@@ -285,10 +271,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     args.validate()?;
     let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
     let plan = spec.plan().map_err(CliError)?;
-    if !args.no_spec_augment && args.freq_mask_width > plan.features {
+    if let Some(width) = args.freq_mask_width
+        && width > plan.features
+    {
         return Err(CliError(format!(
-            "--freq-mask-width {} must be in 0..={} (the spec's mel bins; the default is 22) (nothing was written)",
-            args.freq_mask_width, plan.features
+            "--freq-mask-width {width} must be in 0..={} (the spec's mel bins; the default is {}) (nothing was written)",
+            plan.features,
+            crate::training::default_freq_mask_width(plan.features)
         )));
     }
     let out = args.out.clone().unwrap_or_else(|| {
@@ -297,7 +286,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     // Fail on an unusable --out before loading data or training.
     check_dir_creatable(&out).map_err(|e| CliError(e.to_string()))?;
     let state = state_path(&out);
-    let config = args.config(plan.max_frames, plan.module);
+    let config = args.config(plan);
     let previous = RunInfo::load(&out).map_err(|e| CliError(e.to_string()))?;
     // A run killed before its first checkpoint has a record but no state: it restarts from
     // step 0, which is exactly where it stood.

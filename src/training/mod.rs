@@ -13,6 +13,7 @@ pub mod recipe;
 
 pub use fit::{TrainJob, TrainOutcome, state_path, train};
 
+use hrf_runtime::plan::ModelPlan;
 use serde::{Deserialize, Serialize};
 
 /// How a training utterance longer than `max_frames` is cropped.
@@ -117,6 +118,21 @@ fn one() -> f64 {
     1.0
 }
 
+/// The default peak learning rate of a spec: 5e-4 for the `*_large` presets (d 192, six
+/// blocks), 1e-3 otherwise. The demo trains with the same values.
+pub fn default_lr(module: &str) -> f64 {
+    if module.ends_with("large") {
+        5e-4
+    } else {
+        1e-3
+    }
+}
+
+/// SpecAugment LD's `F = 27` of 80 mel bins scaled to `features` bins (22 of 64), rounded.
+pub fn default_freq_mask_width(features: usize) -> usize {
+    (27 * features + 40) / 80
+}
+
 impl TrainConfig {
     /// The training defaults of `hrf train` (and the demo, and whatever builds on
     /// `TrainConfig`): 20 epochs of batches of 16, AdamW (weight decay 0.01) with 5% warmup and
@@ -124,7 +140,7 @@ impl TrainConfig {
     ///
     /// - SpecAugment: Park et al. 2019's LD policy scaled to 64 mel bins — 2 frequency masks of
     ///   up to F = 27·64/80 ≈ 22 bins (LD: 27 of 80), 2 time masks of up to T = 100 frames (1 s
-    ///   at the 10 ms hop, as in LD). LD's `p = 1.0` assumes ~12 s LibriSpeech utterances;
+    ///   at the 10 ms hop, as in LD); F scales with the spec's mel bins. LD's `p = 1.0` assumes ~12 s LibriSpeech utterances;
     ///   emotional utterances are 2–5 s, so the time masks are also capped at `p = 0.2` of the
     ///   utterance (Park et al.'s Switchboard policies SM/SS use p = 0.2), which keeps at least
     ///   60% of every utterance unmasked. Time warping is not implemented.
@@ -137,24 +153,25 @@ impl TrainConfig {
     ///   skewed corpora such as IEMOCAP or M3ED);
     /// - best checkpoint by validation UA.
     ///
-    /// `lr` is `lr` here; `hrf train` uses [`crate::cmd::train::default_lr`] of the spec.
-    pub fn recipe_defaults(lr: f64, seed: u64, max_frames: usize) -> TrainConfig {
+    /// The spec fixes the peak learning rate ([`default_lr`]), the crop length (its
+    /// `max_frames`) and the frequency-mask width ([`default_freq_mask_width`] of its mel bins).
+    pub fn recipe_defaults(plan: &ModelPlan, seed: u64) -> TrainConfig {
         TrainConfig {
             epochs: 20,
             batch_size: 16,
-            lr,
+            lr: default_lr(plan.module),
             weight_decay: 0.01,
             warmup_fraction: 0.05,
             clip_norm: 5.0,
             patience: 5,
             seed,
             checkpoint_steps: 50,
-            max_frames,
+            max_frames: plan.max_frames,
             time_masks: 2,
             time_mask_width: 100,
             time_mask_ratio: 0.2,
             freq_masks: 2,
-            freq_mask_width: 22,
+            freq_mask_width: default_freq_mask_width(plan.features),
             crop: Crop::Random,
             ema_decay: 0.999,
             label_smoothing: 0.1,
@@ -240,6 +257,50 @@ pub enum TrainRunError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_from_before_the_recipe_loads_with_the_recipe_off() {
+        let old = serde_json::json!({
+            "epochs": 20, "batch_size": 16, "lr": 0.001, "weight_decay": 0.01,
+            "warmup_fraction": 0.05, "clip_norm": 5.0, "patience": 5, "seed": 0,
+            "checkpoint_steps": 50, "max_frames": 600
+        });
+        let config = TrainConfig::from_record(&old).unwrap();
+        assert!(!config.spec_augment().is_on());
+        assert_eq!(
+            (config.crop, config.ema_decay, config.label_smoothing),
+            (Crop::Centre, 0.0, 0.0)
+        );
+        assert_eq!(
+            (config.class_weights, config.select),
+            (ClassWeights::None, Select::Ua)
+        );
+        // Today's defaults differ from it exactly in the recipe fields.
+        let plan = crate::run::SpecSource::resolve("conformer_light")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let now = TrainConfig::recipe_defaults(plan, 0);
+        assert_eq!((now.freq_mask_width, now.max_frames), (22, 600));
+        assert_eq!(default_freq_mask_width(16), 5);
+        let diff = config.differences(&now);
+        for key in [
+            "time_masks",
+            "time_mask_width",
+            "time_mask_ratio",
+            "freq_masks",
+            "freq_mask_width",
+            "crop",
+            "ema_decay",
+            "label_smoothing",
+        ] {
+            assert!(diff.iter().any(|d| d.starts_with(key)), "{key}: {diff:?}");
+        }
+        assert_eq!(diff.len(), 8, "{diff:?}");
+        // A new record round-trips.
+        let back = TrainConfig::from_record(&serde_json::to_value(&now).unwrap()).unwrap();
+        assert_eq!(back, now);
+    }
 
     #[test]
     fn divergence_names_the_kept_checkpoint_only_when_there_is_one() {

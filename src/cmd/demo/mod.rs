@@ -170,11 +170,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 
     println!(
         "demo: {}",
-        super::train::recipe_line(&TrainConfig::recipe_defaults(
-            0.0,
-            args.seed,
-            settings.max_frames
-        ))
+        super::train::recipe_line(&TrainConfig::recipe_defaults(first, args.seed))
     );
 
     // 2. Per model: train (or resume), fold + verify, evaluate folded, benchmark.
@@ -193,11 +189,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         let config = TrainConfig {
             epochs: settings.epochs,
             patience: 3,
-            ..TrainConfig::recipe_defaults(
-                super::train::default_lr(plan.module),
-                args.seed,
-                settings.max_frames.min(plan.max_frames),
-            )
+            max_frames: settings.max_frames.min(plan.max_frames),
+            ..TrainConfig::recipe_defaults(plan, args.seed)
         };
         let info = RunInfo {
             spec_name: plan.name.to_owned(),
