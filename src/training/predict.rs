@@ -37,7 +37,7 @@ pub fn eval_windows(frames: usize, limit: usize) -> Vec<usize> {
 }
 
 /// The windows of `utterance` (`(frames, features)` row-major) as frame slices.
-fn windows<'a>(utterance: &'a [f32], features: usize, limit: usize) -> Vec<&'a [f32]> {
+fn windows(utterance: &[f32], features: usize, limit: usize) -> Vec<&[f32]> {
     let frames = utterance.len() / features.max(1);
     eval_windows(frames, limit)
         .into_iter()
