@@ -110,7 +110,35 @@ fn bad_training_options_are_refused_before_anything_is_written() {
     let s = Scratch::new("train-options");
     let spec = s.write("tiny.yaml", TINY_SPEC);
     let spec = spec.to_str().unwrap();
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 17] = [
+        (
+            &["--ema-decay", "NaN"],
+            "--ema-decay NaN must be 0 (off) or a finite number in (0, 0.99999]",
+        ),
+        (
+            &["--ema-decay", "1"],
+            "--ema-decay 1 must be 0 (off) or a finite number in (0, 0.99999]",
+        ),
+        (
+            &["--label-smoothing", "-0.1"],
+            "--label-smoothing -0.1 must be a finite number in [0, 1)",
+        ),
+        (
+            &["--label-smoothing", "1"],
+            "--label-smoothing 1 must be a finite number in [0, 1)",
+        ),
+        (
+            &["--time-masks", "1000"],
+            "--time-masks 1000 must be in 0..=16",
+        ),
+        (
+            &["--time-mask-width", "99999999"],
+            "--time-mask-width 99999999 must be in 0..=10000 frames",
+        ),
+        (
+            &["--time-mask-ratio", "inf"],
+            "--time-mask-ratio inf must be a finite number in [0, 1]",
+        ),
         (
             &["--lr", "1e30"],
             "--lr 1000000000000000000000000000000 must be a finite number > 0 and ≤ 10",

@@ -239,6 +239,58 @@ fn resume_after_a_crash_reaches_bit_identical_weights_and_the_run_evaluates_fold
     assert!(err.contains("was trained with spec TinyHrf"), "{err}");
 }
 
+/// Every tensor of a safetensors file, by name.
+fn tensors(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    st.tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.data().to_vec()))
+        .collect()
+}
+
+#[test]
+fn with_ema_the_best_checkpoint_holds_the_ema_weights_saved_in_the_state() {
+    let s = Scratch::new("ema");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let manifest = tiny_corpus(&s.path("corpus"), 3, 2, &CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let mut args = train_args(spec.to_str().unwrap(), &data, "a", "1");
+    args.extend(["--ema-decay", "0.9", "--select", "loss"]);
+    let (code, out, err) = hrf(&s.0, &args);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("val (EMA) loss") && out.contains("(best validation loss)"),
+        "{out}"
+    );
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("a/run.json")).unwrap()).unwrap();
+    assert_eq!(run["hyper"]["select"], "loss");
+    assert_eq!(run["hyper"]["ema_decay"], 0.9);
+    // One epoch: best = that epoch's EMA, which the epoch-end state also holds as `ema.*`.
+    let state = tensors(&s.path("a/state.safetensors"));
+    let best = tensors(&s.path("a/best.safetensors"));
+    let mut differs = false;
+    for (name, value) in &best {
+        let ema = state
+            .get(&format!("ema.{name}"))
+            .unwrap_or_else(|| panic!("state lacks ema.{name}"));
+        assert!(ema == value, "best {name} is not the EMA");
+        differs |= state[name] != *value;
+    }
+    assert!(differs, "the EMA should differ from the live weights");
+    // Without EMA: no `ema.*` group, and best holds the live weights.
+    let mut args = train_args(spec.to_str().unwrap(), &data, "b", "1");
+    args.extend(["--ema-decay", "0"]);
+    let (code, out, err) = hrf(&s.0, &args);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let state = tensors(&s.path("b/state.safetensors"));
+    assert!(state.keys().all(|k| !k.starts_with("ema.")));
+    for (name, value) in tensors(&s.path("b/best.safetensors")) {
+        assert!(state[&name] == value, "{name}");
+    }
+}
+
 #[test]
 fn bad_inputs_fail_with_clear_messages_and_no_panic() {
     let s = Scratch::new("errors");

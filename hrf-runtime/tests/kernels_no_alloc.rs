@@ -641,15 +641,20 @@ fn sequence_and_loss_kernels<T: Real>(audit: &mut Audit) {
     let logits = values::<T>(rows * CLASSES, 29);
     let targets: Vec<usize> = (0..rows).map(|r| (r * 7) % CLASSES).collect();
     let class_weights: Vec<T> = [1.0, 2.3, 0.7, 1.5].map(T::from_f64).to_vec();
-    for (case, weights) in [("weighted", Some(&class_weights[..])), ("unweighted", None)] {
+    let smoothing = T::from_f64(0.1);
+    for (case, weights, eps) in [
+        ("weighted", Some(&class_weights[..]), T::ZERO),
+        ("unweighted", None, T::ZERO),
+        ("weighted, smoothed", Some(&class_weights[..]), smoothing),
+    ] {
         let (mut probs, mut dlogits) =
             (vec![T::ZERO; rows * CLASSES], vec![T::ZERO; rows * CLASSES]);
         let mut loss = T::ZERO;
         audit.call("cross_entropy_forward", case, || {
-            loss = cross_entropy_forward(&mut probs, &logits, &targets, weights, dims)
+            loss = cross_entropy_forward(&mut probs, &logits, &targets, weights, eps, dims)
         });
         audit.call("cross_entropy_backward", case, || {
-            cross_entropy_backward(&mut dlogits, &probs, &targets, weights, T::ONE, dims)
+            cross_entropy_backward(&mut dlogits, &probs, &targets, weights, eps, T::ONE, dims)
         });
         assert!(loss.is_finite() && loss > T::ZERO, "{case}: loss {loss:?}");
         assert_live(case, &dlogits);

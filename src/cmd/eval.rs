@@ -107,7 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     };
     let limit = model.max_frames();
     println!(
-        "evaluating {} ({}) on {data}, {split_name}: {} utterances, ≤ {limit} frames",
+        "evaluating {} ({}) on {data}, {split_name}: {} utterances, longer ones scored by windows of {limit} frames",
         plan.name,
         if args.folded {
             "folded"

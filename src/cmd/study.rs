@@ -11,10 +11,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::CliError;
 use super::threads::init_threads;
+use super::train::RecipeArgs;
 use crate::pipeline::{Corpus, cache_dir, ensure_synth_corpus};
 use crate::run::{SpecSource, ensure_writable_dir};
 use crate::study::{CellJob, CellKey, StudySettings, cell, cells, parse_list, report, run_cell};
-use crate::training::TrainConfig;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
@@ -50,24 +50,12 @@ pub struct Args {
     /// Run only this cell (an id printed by --plan, e.g. `conformer_light-f0-s1`).
     #[arg(long)]
     pub cell: Option<String>,
-    #[arg(long, default_value_t = 20)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 16)]
-    pub batch_size: usize,
     /// Peak learning rate: `LR` for every spec, or `SPEC=LR` for one (repeatable). Default: as
     /// `hrf train` (1e-3, 5e-4 for `*_large`).
     #[arg(long)]
     pub lr: Vec<String>,
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    pub weight_decay: f32,
-    /// Epochs without a better validation UA before stopping (0 = never).
-    #[arg(long, default_value_t = 5)]
-    pub patience: usize,
-    /// Crop training utterances to at most this many frames (default: each spec's max_frames).
-    #[arg(long)]
-    pub max_frames: Option<usize>,
-    #[arg(long, default_value_t = 50)]
-    pub checkpoint_steps: u64,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Timed folded runs per cell for the latency column.
     #[arg(long, default_value_t = 30)]
     pub bench_runs: usize,
@@ -89,7 +77,6 @@ struct Resolved {
     seeds: Vec<u64>,
     lr: Vec<(String, f64)>,
     settings: StudySettings,
-    base: TrainConfig,
 }
 
 fn err(e: impl std::fmt::Display) -> CliError {
@@ -98,22 +85,11 @@ fn err(e: impl std::fmt::Display) -> CliError {
 
 /// Checks every option and resolves specs and folds, before anything is written.
 fn resolve(args: &Args) -> Result<Resolved, CliError> {
-    if args.epochs == 0 || args.epochs > 100_000 {
+    let problems = args.recipe.problems();
+    if !problems.is_empty() {
         return Err(CliError(format!(
-            "--epochs {} is out of range; give 1 to 100000",
-            args.epochs
-        )));
-    }
-    if args.batch_size == 0 || args.batch_size > 4096 {
-        return Err(CliError(format!(
-            "--batch-size {} is out of range; give 1 to 4096",
-            args.batch_size
-        )));
-    }
-    if !args.weight_decay.is_finite() || !(0.0..=10.0).contains(&args.weight_decay) {
-        return Err(CliError(format!(
-            "--weight-decay {} is out of range; give a finite value in [0, 10]",
-            args.weight_decay
+            "{} (nothing was written)",
+            problems.join("\n")
         )));
     }
     if args.bench_runs == 0 || args.bench_runs > 100_000 {
@@ -121,11 +97,6 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
             "--bench-runs {} is out of range; give 1 to 100000",
             args.bench_runs
         )));
-    }
-    if args.max_frames == Some(0) {
-        return Err(CliError(
-            "--max-frames 0 would train on empty crops; give at least 1".to_owned(),
-        ));
     }
     let specs: Vec<SpecSource> = args
         .specs
@@ -172,7 +143,7 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
     // Learning rates: defaults per spec, then `LR`, then `SPEC=LR`.
     let mut lr: Vec<(String, f64)> = modules
         .iter()
-        .map(|m| (m.clone(), super::train::default_lr(m)))
+        .map(|m| (m.clone(), crate::training::default_lr(m)))
         .collect();
     for given in &args.lr {
         let (who, value) = match given.split_once('=') {
@@ -203,23 +174,12 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
     }
     let seeds = parse_list(&args.seeds, "seeds").map_err(CliError)?;
     let folds = fold_indices(&args.data, &args.folds, first.classes)?;
-    let base = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        lr: 0.0,
-        weight_decay: args.weight_decay,
-        warmup_fraction: 0.05,
-        clip_norm: 5.0,
-        patience: args.patience,
-        seed: 0,
-        checkpoint_steps: args.checkpoint_steps,
-        max_frames: args.max_frames.unwrap_or(usize::MAX),
-    };
+    let base = args.recipe.config(first, 0, None);
     let mut recipe = serde_json::to_value(&base).map_err(err)?;
     if let Some(map) = recipe.as_object_mut() {
         map.remove("lr");
         map.remove("seed");
-        if args.max_frames.is_none() {
+        if args.recipe.max_frames.is_none() {
             map.insert(
                 "max_frames".into(),
                 serde_json::Value::String("spec".into()),
@@ -244,7 +204,6 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
         seeds,
         lr,
         settings,
-        base,
     })
 }
 
@@ -339,20 +298,10 @@ fn cell_command(args: &Args, r: &Resolved, id: &str) -> String {
         parts.extend(["--baseline".into(), b.clone()]);
     }
     parts.extend(["--out".into(), args.out.display().to_string()]);
-    parts.extend(["--epochs".into(), args.epochs.to_string()]);
-    parts.extend(["--batch-size".into(), args.batch_size.to_string()]);
     for (m, lr) in &r.lr {
         parts.extend(["--lr".into(), format!("{m}={lr:e}")]);
     }
-    parts.extend(["--weight-decay".into(), args.weight_decay.to_string()]);
-    parts.extend(["--patience".into(), args.patience.to_string()]);
-    if let Some(m) = args.max_frames {
-        parts.extend(["--max-frames".into(), m.to_string()]);
-    }
-    parts.extend([
-        "--checkpoint-steps".into(),
-        args.checkpoint_steps.to_string(),
-    ]);
+    parts.extend(args.recipe.to_args());
     parts.extend(["--bench-runs".into(), args.bench_runs.to_string()]);
     if let Some(c) = &args.cache_dir {
         parts.extend(["--cache-dir".into(), c.display().to_string()]);
@@ -430,10 +379,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     for key in todo {
         let spec = &r.specs[key.spec];
         let plan = spec.plan().map_err(CliError)?;
-        let mut config = r.base.clone();
-        config.seed = key.seed;
-        config.lr = r.lr[key.spec].1;
-        config.max_frames = config.max_frames.min(plan.max_frames);
+        let config = args.recipe.config(plan, key.seed, Some(r.lr[key.spec].1));
         let dir = key.dir(&args.out);
         let recipe = serde_json::to_value(&config).map_err(err)?;
         grid_bar.set_message(key.id());

@@ -20,7 +20,7 @@ use crate::run::{
     write_text_atomic,
 };
 use crate::training::predict::trained_logits;
-use crate::training::{TrainConfig, TrainJob, state_path, train};
+use crate::training::{ClassWeights, Crop, Select, TrainConfig, TrainJob, state_path, train};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
@@ -33,8 +33,6 @@ pub struct Args {
     /// Protocol fold to train: index (0-based) or name (`Ses01`); its test set is held out.
     #[arg(long, default_value = "0")]
     pub fold: String,
-    #[arg(long, default_value_t = 20)]
-    pub epochs: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Run directory (default: hrf-out/runs/<spec>-fold<N>).
@@ -43,24 +41,12 @@ pub struct Args {
     /// Continue the run in --out from its last checkpoint (same spec, data, fold and settings).
     #[arg(long)]
     pub resume: bool,
-    #[arg(long, default_value_t = 16)]
-    pub batch_size: usize,
     /// Peak learning rate (linear warmup over 5% of the steps, cosine decay to 0). Default:
     /// 1e-3, and 5e-4 for the `*_large` presets (wider models need a smaller step).
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    /// AdamW's decoupled weight decay.
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    pub weight_decay: f32,
-    /// Epochs without a better validation UA before stopping (0 = never stop early).
-    #[arg(long, default_value_t = 5)]
-    pub patience: usize,
-    /// Also checkpoint every N optimizer steps (0 = only at epoch ends).
-    #[arg(long, default_value_t = 50)]
-    pub checkpoint_steps: u64,
-    /// Centre-crop utterances to at most this many frames (default: the spec's max_frames).
-    #[arg(long)]
-    pub max_frames: Option<usize>,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -72,24 +58,115 @@ pub struct Args {
     pub crash_after_steps: Option<u64>,
 }
 
-/// The default peak learning rate of a spec: 5e-4 for the `*_large` presets (d 192, six
-/// blocks), 1e-3 otherwise. The demo trains with the same values.
-pub fn default_lr(module: &str) -> f64 {
-    if module.ends_with("large") {
-        5e-4
-    } else {
-        1e-3
-    }
+/// The training settings shared by `hrf train` and `hrf study` (everything but the spec, data,
+/// seed and learning rate, which a study sets per cell).
+#[derive(clap::Args, Clone, Debug)]
+pub struct RecipeArgs {
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// AdamW's decoupled weight decay.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub weight_decay: f32,
+    /// Epochs without a better validation UA before stopping (0 = never stop early).
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// Also checkpoint every N optimizer steps (0 = only at epoch ends).
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_steps: u64,
+    /// Crop training utterances to at most this many frames (default: the spec's max_frames);
+    /// evaluation scores longer utterances whole, by windows of this many frames (hop ½).
+    #[arg(long)]
+    pub max_frames: Option<usize>,
+    /// How a training utterance longer than --max-frames is cropped: a random window per step
+    /// (deterministic in seed and step) or its centre.
+    #[arg(long, value_enum, default_value_t = Crop::Random)]
+    pub crop: Crop,
+    /// SpecAugment time masks per training utterance (Park et al. 2019; LD policy: 2).
+    #[arg(long, default_value_t = 2)]
+    pub time_masks: usize,
+    /// Largest time-mask width in frames; each width is uniform in [0, W] (LD: 100 = 1 s).
+    #[arg(long, default_value_t = 100)]
+    pub time_mask_width: usize,
+    /// A time mask covers at most this share of the utterance (Park et al.'s p; 0.2 suits
+    /// 2–5 s emotional utterances).
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
+    pub time_mask_ratio: f64,
+    /// SpecAugment frequency masks per training utterance (LD policy: 2).
+    #[arg(long, default_value_t = 2)]
+    pub freq_masks: usize,
+    /// Largest frequency-mask width in mel bins, uniform in [0, F] (default: LD's 27 of 80
+    /// bins scaled to the spec's bins, 22 of 64).
+    #[arg(long)]
+    pub freq_mask_width: Option<usize>,
+    /// Turn SpecAugment off (overrides the four mask options).
+    #[arg(long)]
+    pub no_spec_augment: bool,
+    /// Decay of the exponential moving average of the weights used for validation, the best
+    /// checkpoint and therefore eval/fold/export (0 = off; warmed up as (1+t)/(10+t)).
+    #[arg(long, default_value_t = 0.999, allow_negative_numbers = true)]
+    pub ema_decay: f64,
+    /// Label smoothing ε of the training loss, in [0, 1) (0 = off). The validation loss is
+    /// always the plain cross-entropy.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub label_smoothing: f32,
+    /// Class weights of the training loss: none, or balanced (inverse training-set class
+    /// frequency, mean 1).
+    #[arg(long, value_enum, default_value_t = ClassWeights::None)]
+    pub class_weights: ClassWeights,
+    /// Which validation score picks best.safetensors and drives --patience: ua (highest UA)
+    /// or loss (lowest cross-entropy); of the EMA weights when --ema-decay > 0.
+    #[arg(long, value_enum, default_value_t = Select::Ua)]
+    pub select: Select,
 }
 
 /// The largest `--lr` accepted: past it, AdamW diverges on the first steps of any spec.
 pub const MAX_LR: f64 = 10.0;
 /// The largest `--weight-decay` accepted (AdamW multiplies each weight by 1 − lr·wd per step).
 pub const MAX_WEIGHT_DECAY: f32 = 10.0;
+/// The most SpecAugment masks of each kind accepted per utterance.
+pub const MAX_MASKS: usize = 16;
+/// The largest `--ema-decay` accepted below 1 (1 would never move the average).
+pub const MAX_EMA_DECAY: f64 = 0.99999;
 
-impl Args {
-    /// Every option problem, one per line; checked before anything is read or written.
-    fn validate(&self) -> Result<(), CliError> {
+impl RecipeArgs {
+    /// These options as command-line words (every one explicit, so a command printed by
+    /// `hrf study --plan` does not depend on the defaults of the `hrf` that runs it).
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |flag: &str, value: String| {
+            out.push(flag.to_owned());
+            out.push(value);
+        };
+        push("--epochs", self.epochs.to_string());
+        push("--batch-size", self.batch_size.to_string());
+        push("--weight-decay", self.weight_decay.to_string());
+        push("--patience", self.patience.to_string());
+        push("--checkpoint-steps", self.checkpoint_steps.to_string());
+        if let Some(m) = self.max_frames {
+            push("--max-frames", m.to_string());
+        }
+        push("--crop", value_name(&self.crop));
+        push("--time-masks", self.time_masks.to_string());
+        push("--time-mask-width", self.time_mask_width.to_string());
+        push("--time-mask-ratio", self.time_mask_ratio.to_string());
+        push("--freq-masks", self.freq_masks.to_string());
+        if let Some(f) = self.freq_mask_width {
+            push("--freq-mask-width", f.to_string());
+        }
+        push("--ema-decay", self.ema_decay.to_string());
+        push("--label-smoothing", self.label_smoothing.to_string());
+        push("--class-weights", value_name(&self.class_weights));
+        push("--select", value_name(&self.select));
+        if self.no_spec_augment {
+            out.push("--no-spec-augment".to_owned());
+        }
+        out
+    }
+
+    /// Every problem of these options, one per line.
+    pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.epochs == 0 {
             problems.push("--epochs 0: train at least 1 epoch".to_owned());
@@ -103,18 +180,103 @@ impl Args {
                     .to_owned(),
             );
         }
-        if let Some(lr) = self.lr
-            && !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR)
-        {
-            problems.push(format!(
-                "--lr {lr} must be a finite number > 0 and ≤ {MAX_LR} (the default is 1e-3, 5e-4 for large presets)"
-            ));
-        }
         if !(self.weight_decay.is_finite() && (0.0..=MAX_WEIGHT_DECAY).contains(&self.weight_decay))
         {
             problems.push(format!(
                 "--weight-decay {} must be a finite number ≥ 0 and ≤ {MAX_WEIGHT_DECAY} (the default is 0.01)",
                 self.weight_decay
+            ));
+        }
+        for (flag, n) in [
+            ("--time-masks", self.time_masks),
+            ("--freq-masks", self.freq_masks),
+        ] {
+            if n > MAX_MASKS {
+                problems.push(format!(
+                    "{flag} {n} must be in 0..={MAX_MASKS} (the default is 2)"
+                ));
+            }
+        }
+        if self.time_mask_width > 10_000 {
+            problems.push(format!(
+                "--time-mask-width {} must be in 0..=10000 frames (the default is 100)",
+                self.time_mask_width
+            ));
+        }
+        if !(self.time_mask_ratio.is_finite() && (0.0..=1.0).contains(&self.time_mask_ratio)) {
+            problems.push(format!(
+                "--time-mask-ratio {} must be a finite number in [0, 1] (the default is 0.2)",
+                self.time_mask_ratio
+            ));
+        }
+        if !(self.ema_decay.is_finite() && (0.0..=MAX_EMA_DECAY).contains(&self.ema_decay)) {
+            problems.push(format!(
+                "--ema-decay {} must be 0 (off) or a finite number in (0, {MAX_EMA_DECAY}] (the default is 0.999)",
+                self.ema_decay
+            ));
+        }
+        if !(self.label_smoothing.is_finite() && (0.0..1.0).contains(&self.label_smoothing)) {
+            problems.push(format!(
+                "--label-smoothing {} must be a finite number in [0, 1) (the default is 0.1; 0 = off)",
+                self.label_smoothing
+            ));
+        }
+        problems
+    }
+
+    /// The config of `plan` with these options, `seed` and `lr` (default: the spec's).
+    pub fn config(
+        &self,
+        plan: &hrf_runtime::plan::ModelPlan,
+        seed: u64,
+        lr: Option<f64>,
+    ) -> TrainConfig {
+        let defaults = TrainConfig::recipe_defaults(plan, seed);
+        let max_frames = self
+            .max_frames
+            .unwrap_or(plan.max_frames)
+            .min(plan.max_frames);
+        let spec_augment = !self.no_spec_augment;
+        TrainConfig {
+            lr: lr.unwrap_or(defaults.lr),
+            max_frames,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            weight_decay: self.weight_decay,
+            patience: self.patience,
+            checkpoint_steps: self.checkpoint_steps,
+            time_masks: if spec_augment { self.time_masks } else { 0 },
+            time_mask_width: if spec_augment {
+                self.time_mask_width
+            } else {
+                0
+            },
+            time_mask_ratio: self.time_mask_ratio,
+            freq_masks: if spec_augment { self.freq_masks } else { 0 },
+            freq_mask_width: if spec_augment {
+                self.freq_mask_width.unwrap_or(defaults.freq_mask_width)
+            } else {
+                0
+            },
+            crop: self.crop,
+            ema_decay: self.ema_decay,
+            label_smoothing: self.label_smoothing,
+            class_weights: self.class_weights,
+            select: self.select,
+            ..defaults
+        }
+    }
+}
+
+impl Args {
+    /// Every option problem, one per line; checked before anything is read or written.
+    fn validate(&self) -> Result<(), CliError> {
+        let mut problems = self.recipe.problems();
+        if let Some(lr) = self.lr
+            && !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR)
+        {
+            problems.push(format!(
+                "--lr {lr} must be a finite number > 0 and ≤ {MAX_LR} (the default is 1e-3, 5e-4 for large presets)"
             ));
         }
         if problems.is_empty() {
@@ -127,23 +289,46 @@ impl Args {
         }
     }
 
-    fn config(&self, spec_max_frames: usize, module: &str) -> TrainConfig {
-        TrainConfig {
-            epochs: self.epochs,
-            batch_size: self.batch_size,
-            lr: self.lr.unwrap_or_else(|| default_lr(module)),
-            weight_decay: self.weight_decay,
-            warmup_fraction: 0.05,
-            clip_norm: 5.0,
-            patience: self.patience,
-            seed: self.seed,
-            checkpoint_steps: self.checkpoint_steps,
-            max_frames: self
-                .max_frames
-                .unwrap_or(spec_max_frames)
-                .min(spec_max_frames),
-        }
+    fn config(&self, plan: &hrf_runtime::plan::ModelPlan) -> TrainConfig {
+        self.recipe.config(plan, self.seed, self.lr)
     }
+}
+
+/// The command-line spelling of a value-enum option.
+fn value_name<T: clap::ValueEnum>(v: &T) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_owned())
+        .unwrap_or_default()
+}
+
+/// One line naming the recipe settings of `config`.
+pub fn recipe_line(c: &TrainConfig) -> String {
+    let augment = if c.spec_augment().is_on() {
+        format!(
+            "SpecAugment {}×F≤{} + {}×T≤{} (≤{}·len)",
+            c.freq_masks, c.freq_mask_width, c.time_masks, c.time_mask_width, c.time_mask_ratio
+        )
+    } else {
+        "no SpecAugment".to_owned()
+    };
+    format!(
+        "recipe: {augment}, {} crops, EMA {}, label smoothing {}, class weights {}, best by {}",
+        match c.crop {
+            Crop::Random => "random",
+            Crop::Centre => "centre",
+        },
+        if c.ema_decay > 0.0 {
+            c.ema_decay.to_string()
+        } else {
+            "off".to_owned()
+        },
+        c.label_smoothing,
+        match c.class_weights {
+            ClassWeights::None => "none",
+            ClassWeights::Balanced => "balanced",
+        },
+        c.select.describe()
+    )
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -153,13 +338,22 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     args.validate()?;
     let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
     let plan = spec.plan().map_err(CliError)?;
+    if let Some(width) = args.recipe.freq_mask_width
+        && width > plan.features
+    {
+        return Err(CliError(format!(
+            "--freq-mask-width {width} must be in 0..={} (the spec's mel bins; the default is {}) (nothing was written)",
+            plan.features,
+            crate::training::default_freq_mask_width(plan.features)
+        )));
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!("hrf-out/runs/{}-fold{}", plan.module, args.fold))
     });
     // Fail on an unusable --out before loading data or training.
     check_dir_creatable(&out).map_err(|e| CliError(e.to_string()))?;
     let state = state_path(&out);
-    let config = args.config(plan.max_frames, plan.module);
+    let config = args.config(plan);
     let previous = RunInfo::load(&out).map_err(|e| CliError(e.to_string()))?;
     // A run killed before its first checkpoint has a record but no state: it restarts from
     // step 0, which is exactly where it stood.
@@ -186,14 +380,33 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     out.display()
                 )));
             }
-            let hyper = serde_json::to_value(&config).unwrap_or_default();
-            if info.data != args.data.to_string() || info.seed != args.seed || info.hyper != hyper {
+            // Compared as configs: recipe settings a record from before they existed lacks
+            // take their "off" defaults, which is what that run did.
+            let recorded = TrainConfig::from_record(&info.hyper).map_err(|e| {
+                CliError(format!(
+                    "--resume: the settings in {}/{} are not readable ({e}); start a new run",
+                    out.display(),
+                    run::RUN_FILE
+                ))
+            })?;
+            if info.data != args.data.to_string() || info.seed != args.seed || recorded != config {
+                let differences = recorded.differences(&config);
                 return Err(CliError(format!(
-                    "--resume: the run in {} used --data {} --seed {} and settings {}; resume with the same options (only --threads may change)",
+                    "--resume: the run in {} used --data {} --seed {} and settings {}; resume with the same options (only --threads may change){}",
                     out.display(),
                     info.data,
                     info.seed,
-                    info.hyper
+                    info.hyper,
+                    if differences.is_empty() {
+                        String::new()
+                    } else if info.hyper.get("crop").is_none() {
+                        format!(
+                            "; differing: {} (this run was recorded before the training recipe existed: it trained with --no-spec-augment --crop centre --ema-decay 0 --label-smoothing 0)",
+                            differences.join(", ")
+                        )
+                    } else {
+                        format!("; differing: {}", differences.join(", "))
+                    }
                 )));
             }
         }
@@ -240,6 +453,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         config.epochs,
         config.seed
     );
+    println!("{}", recipe_line(&config));
     if !resume_from_state {
         write_text_atomic(&out.join(SPEC_FILE), &spec.text).map_err(|e| CliError(e.to_string()))?;
         RunInfo {

@@ -272,6 +272,24 @@ impl Corpus {
     pub fn frames(&self, i: usize, limit: usize) -> &[f32] {
         centre_crop(&self.features[i], limit)
     }
+
+    /// Number of frames of utterance `i`.
+    pub fn frame_count(&self, i: usize) -> usize {
+        self.features[i].frames
+    }
+
+    /// `(frames, features)` of utterance `i`, whole.
+    pub fn all_frames(&self, i: usize) -> &[f32] {
+        &self.features[i].data
+    }
+
+    /// `(≤ len, features)`: frames `start..start + len` of utterance `i` (clamped to its end).
+    pub fn window(&self, i: usize, start: usize, len: usize) -> &[f32] {
+        let f = &self.features[i];
+        let start = start.min(f.frames);
+        let end = (start + len).min(f.frames);
+        &f.data[start * f.bins..end * f.bins]
+    }
 }
 
 /// The middle `limit` frames of `f` (all of them when shorter): long utterances keep their

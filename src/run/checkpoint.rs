@@ -8,6 +8,11 @@
 //! `step`, `optimizer_step` — exactly the training engine's checkpoint
 //! (`hrf_runtime::train::TrainState`), which can read these files — plus the CLI's own keys
 //! `spec_yaml`, `spec_path`, `classes` (JSON array) and, for resume, `progress` (JSON).
+//!
+//! Optional group (runs with a weight EMA, in `state.safetensors` only): `ema.<slot>` for every
+//! param and buffer slot, flagged by the metadata key `ema` = `params+buffers`. Files without
+//! the key (older runs, runs without EMA, `best.safetensors`, which holds the EMA weights as its
+//! plain weights) load with `ema: None`; readers that do not know the group ignore it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +24,18 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use super::atomic::write_atomic;
 use super::progress::TrainProgress;
 use super::{RunError, SpecSource};
+
+/// Value of the `ema` metadata key of a checkpoint holding the EMA group.
+pub const EMA_GROUP: &str = "params+buffers";
+
+/// The shadow (EMA) copy of a training model's params and buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmaWeights {
+    /// (train params arena).
+    pub params: Vec<f32>,
+    /// (train buffers arena).
+    pub buffers: Vec<f32>,
+}
 
 /// Value of the `format` metadata key.
 pub const TRAIN_FORMAT: &str = "hrf-train-v1"; // = hrf_runtime::train::CHECKPOINT_FORMAT
@@ -38,6 +55,8 @@ pub struct Checkpoint {
     pub step: u64,
     /// Where the training loop stood (resume only).
     pub progress: Option<TrainProgress>,
+    /// The weight EMA (resume of a run with `--ema-decay` > 0 only).
+    pub ema: Option<EmaWeights>,
 }
 
 impl Checkpoint {
@@ -50,6 +69,10 @@ impl Checkpoint {
         if let Some(opt) = &self.optimizer {
             push_slots(&mut tensors, "optimizer.m.", plan.train.params, &opt.m);
             push_slots(&mut tensors, "optimizer.v.", plan.train.params, &opt.v);
+        }
+        if let Some(ema) = &self.ema {
+            push_slots(&mut tensors, "ema.", plan.train.params, &ema.params);
+            push_slots(&mut tensors, "ema.", plan.train.buffers, &ema.buffers);
         }
         let views = tensors
             .iter()
@@ -72,6 +95,9 @@ impl Checkpoint {
         meta.insert("step".to_owned(), self.step.to_string());
         if let Some(opt) = &self.optimizer {
             meta.insert("optimizer_step".to_owned(), opt.step.to_string());
+        }
+        if self.ema.is_some() {
+            meta.insert("ema".to_owned(), EMA_GROUP.to_owned());
         }
         if let Some(progress) = &self.progress {
             meta.insert(
@@ -153,7 +179,22 @@ impl Checkpoint {
         // allocating them, the tensors it declares must fit in the file (each tensor's shape is
         // then checked against its slot, and safetensors checks its bytes lie in the file).
         let with_optimizer = meta.contains_key("optimizer_step");
-        let declared = declared_bytes(plan, with_optimizer);
+        let with_ema = match meta.get("ema").map(String::as_str) {
+            None => false,
+            Some(EMA_GROUP) => true,
+            Some(other) => {
+                return Err(bad(format!(
+                    "metadata `ema` is `{other}`, expected `{EMA_GROUP}`; the file was edited or \
+                     written by a newer hrf"
+                )));
+            }
+        };
+        let declared = declared_bytes(plan, with_optimizer)
+            + if with_ema {
+                declared_bytes(plan, false)
+            } else {
+                0
+            };
         if declared > bytes.len() as u128 {
             return Err(bad(format!(
                 "its embedded spec `{}` (dims {}) declares {declared} bytes of tensors{}, but the \
@@ -215,6 +256,14 @@ impl Checkpoint {
             }),
             None => None,
         };
+        let ema = if with_ema {
+            Some(EmaWeights {
+                params: read("ema.", plan.train.params, plan.train.params_len())?,
+                buffers: read("ema.", plan.train.buffers, plan.train.buffers_len())?,
+            })
+        } else {
+            None
+        };
         let progress = match meta.get("progress") {
             Some(text) => Some(
                 serde_json::from_str(text)
@@ -236,6 +285,7 @@ impl Checkpoint {
             optimizer,
             step,
             progress,
+            ema,
         })
     }
 }
@@ -376,6 +426,7 @@ mod tests {
                 epoch_loss_sum: 0.1 + 0.2,
                 ..TrainProgress::default()
             }),
+            ema: None,
         };
         // The metadata is a HashMap (random order per instance): the bytes must not depend on it.
         let bytes = ckpt.to_bytes().unwrap();
@@ -394,6 +445,22 @@ mod tests {
         assert_eq!((back.step, back.plan.spec_hash), (9, plan.spec_hash));
         // The training engine reads the same file.
         let state = hrf_runtime::train::TrainState::load(plan, &path).unwrap();
+        assert_eq!(state.params, ckpt.params);
+        assert_eq!(back.ema, None);
+        // With the EMA group: round trip; the engine's reader still reads the file.
+        let with_ema = Checkpoint {
+            ema: Some(EmaWeights {
+                params: (0..np).map(|i| i as f32 * 0.5).collect(),
+                buffers: (0..nb).map(|i| 2.0 + i as f32).collect(),
+            }),
+            ..ckpt.clone()
+        };
+        let ema_path = dir.join("ema.safetensors");
+        with_ema.save(&ema_path).unwrap();
+        let back = Checkpoint::load(&ema_path, Some(plan)).unwrap();
+        assert_eq!(back.ema, with_ema.ema);
+        assert_eq!(back.params, ckpt.params);
+        let state = hrf_runtime::train::TrainState::load(plan, &ema_path).unwrap();
         assert_eq!(state.params, ckpt.params);
         let other = spec(12).plan().unwrap();
         let err = Checkpoint::load(&path, Some(other))
@@ -461,6 +528,7 @@ mod tests {
             optimizer: None,
             step: 0,
             progress: None,
+            ema: None,
         };
         let dir = std::env::temp_dir().join(format!("hrf-ckpt-inf-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

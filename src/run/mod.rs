@@ -4,8 +4,9 @@
 //! ```text
 //! <run>/run.json            spec, data, fold, seed and hyper-parameters (the run record)
 //! <run>/spec.yaml           the spec text
-//! <run>/state.safetensors   latest full training state (weights, AdamW moments, loop position)
-//! <run>/best.safetensors    weights at the best validation UA (what eval/fold use)
+//! <run>/state.safetensors   latest full training state (weights, AdamW moments, EMA, loop position)
+//! <run>/best.safetensors    weights (the EMA weights with --ema-decay) at the best validation
+//!                           UA or loss (--select); what eval/fold/export use
 //! <run>/history.json        per-epoch losses and validation metrics
 //! ```
 
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use atomic::{
     check_dir_creatable, ensure_writable_dir, ensure_writable_file, write_text_atomic,
 };
-pub use checkpoint::{Checkpoint, resolve_model_path};
+pub use checkpoint::{Checkpoint, EmaWeights, resolve_model_path};
 pub use progress::{EpochRecord, TrainProgress};
 
 pub const RUN_FILE: &str = "run.json";

@@ -30,9 +30,14 @@ pub struct TrainProgress {
     pub global_step: u64,
     /// Sum of the training losses of `epoch` so far (for its mean).
     pub epoch_loss_sum: f64,
-    /// Best validation UA so far and the 1-based epoch that reached it.
+    /// Validation UA of the best epoch so far (by the run's `select` criterion) and that
+    /// 1-based epoch.
     pub best_ua: Option<f64>,
     pub best_epoch: usize,
+    /// Validation loss of the best epoch (what `--select loss` compares; absent in records
+    /// written before it existed).
+    #[serde(default)]
+    pub best_val_loss: Option<f64>,
     /// Epochs since the best one (early stopping compares it to the patience).
     pub epochs_since_best: usize,
     pub history: Vec<EpochRecord>,

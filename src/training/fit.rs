@@ -1,9 +1,12 @@
-//! Training stage: the epoch loop — seeded batches, optimizer steps, step and epoch checkpoints
-//! (full state, atomic), validation with best-UA checkpointing, early stopping, exact resume.
+//! Training stage: the epoch loop — seeded batches (random crops, SpecAugment), optimizer steps,
+//! the weight EMA, step and epoch checkpoints (full state, atomic), validation (of the EMA
+//! weights when on) with best-checkpoint selection by UA or loss, early stopping, exact resume.
 //!
-//! Determinism: the epoch order depends only on `(seed, epoch)` and the dropout seed of a step
-//! only on `(seed, global step)`; the engine's reductions run in a fixed order. So a run resumed
-//! from any checkpoint replays exactly the steps an uninterrupted run would take.
+//! Determinism: the epoch order depends only on `(seed, epoch)`, the dropout seed of a step
+//! only on `(seed, global step)`, and each utterance's crop and masks only on `(seed, global
+//! step, position in batch)`; the EMA is saved with the state; the engine's reductions run in a
+//! fixed order. So a run resumed from any checkpoint replays exactly the steps an uninterrupted
+//! run would take.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,17 +19,21 @@ use hrf_runtime::train::{Mode, Optimizer, OptimizerConfig, TrainError, TrainMode
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::predict::trained_logits;
-use super::{KeptCheckpoint, TrainConfig, TrainRunError};
+use super::recipe::{
+    Ema, Stream, balanced_class_weights, centre_crop_start, random_crop_start, utterance_rng,
+};
+use super::{ClassWeights, Crop, KeptCheckpoint, Select, TrainConfig, TrainRunError};
 use crate::pipeline::Corpus;
 use crate::report::{EvalScores, argmax};
 use crate::run::{
-    BEST_FILE, Checkpoint, EpochRecord, HISTORY_FILE, STATE_FILE, SpecSource, TrainProgress,
-    write_text_atomic,
+    BEST_FILE, Checkpoint, EmaWeights, EpochRecord, HISTORY_FILE, STATE_FILE, SpecSource,
+    TrainProgress, write_text_atomic,
 };
 
 /// What a finished (or early-stopped) training run produced.
 #[derive(Clone, Debug)]
 pub struct TrainOutcome {
+    /// Validation UA of the best epoch (chosen by `config.select`).
     pub best_ua: f64,
     pub best_epoch: usize,
     pub history: Vec<EpochRecord>,
@@ -103,9 +110,25 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
 
     let state_path = out.join(STATE_FILE);
     let mut model = TrainModel::try_new(plan, config.seed).map_err(engine)?;
-    let (mut optimizer, mut progress) = if job.resume {
+    let (mut optimizer, mut progress, mut ema) = if job.resume {
         let ckpt = Checkpoint::load(&state_path, Some(plan))?;
         let progress = ckpt.progress.clone().unwrap_or_default();
+        let ema = match (config.ema_decay > 0.0, ckpt.ema.clone()) {
+            (false, _) => None,
+            (true, Some(e)) => Some(Ema {
+                decay: config.ema_decay,
+                params: e.params,
+                buffers: e.buffers,
+            }),
+            (true, None) => {
+                return Err(TrainRunError::Other(format!(
+                    "{} holds no weight EMA, but the run uses --ema-decay {}; it cannot resume \
+                     exactly: start a new run",
+                    state_path.display(),
+                    config.ema_decay
+                )));
+            }
+        };
         let state = TrainState {
             params: ckpt.params,
             buffers: ckpt.buffers,
@@ -119,7 +142,7 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
             ))
         })?;
         let optimizer = Optimizer::from_state(&model, opt_config, moments).map_err(engine)?;
-        (optimizer, progress)
+        (optimizer, progress, ema)
     } else {
         let stats = corpus
             .feature_stats(train_set)
@@ -128,8 +151,26 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
             .set_feature_stats(&stats.mean, &stats.std)
             .map_err(engine)?;
         let optimizer = Optimizer::new(&model, opt_config).map_err(engine)?;
-        (optimizer, TrainProgress::default())
+        let ema = (config.ema_decay > 0.0)
+            .then(|| Ema::new(config.ema_decay, model.params(), model.buffers()));
+        (optimizer, TrainProgress::default(), ema)
     };
+    // The training objective (the validation loss stays plain cross-entropy: Eval mode).
+    let class_weights = match config.class_weights {
+        ClassWeights::None => None,
+        ClassWeights::Balanced => Some(balanced_class_weights(
+            train_set.iter().map(|&i| corpus.label(i)),
+            plan.num_classes(),
+        )),
+    };
+    model
+        .set_objective(class_weights.as_deref(), config.label_smoothing)
+        .map_err(engine)?;
+    let spec_augment = config.spec_augment();
+    // SpecAugment fills masks with the training mean (0 after the model's own CMVN).
+    let mask_fill = model
+        .feature_mean()
+        .unwrap_or_else(|| vec![0.0; plan.features]);
 
     let hidden = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
     let bars = job.bars.unwrap_or(&hidden);
@@ -150,23 +191,33 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
     step_bar.set_prefix(plan.module.to_owned());
     let best_msg = |p: &TrainProgress| {
         p.best_ua.map_or(String::new(), |ua| {
-            format!("best val UA {:.1}% (epoch {})", 100.0 * ua, p.best_epoch)
+            format!(
+                "best val UA {:.1}% (epoch {}, by {})",
+                100.0 * ua,
+                p.best_epoch,
+                config.select.describe()
+            )
         })
     };
     epoch_bar.set_message(best_msg(&progress));
 
-    let save_state = |model: &TrainModel, optimizer: &Optimizer, progress: &TrainProgress| {
-        Checkpoint {
-            spec: spec.clone(),
-            plan,
-            params: model.params().to_vec(),
-            buffers: model.buffers().to_vec(),
-            optimizer: Some(optimizer.state().clone()),
-            step: model.step(),
-            progress: Some(progress.clone()),
-        }
-        .save(&state_path)
-    };
+    let save_state =
+        |model: &TrainModel, optimizer: &Optimizer, progress: &TrainProgress, ema: &Option<Ema>| {
+            Checkpoint {
+                spec: spec.clone(),
+                plan,
+                params: model.params().to_vec(),
+                buffers: model.buffers().to_vec(),
+                optimizer: Some(optimizer.state().clone()),
+                step: model.step(),
+                progress: Some(progress.clone()),
+                ema: ema.as_ref().map(|e| EmaWeights {
+                    params: e.params.clone(),
+                    buffers: e.buffers.clone(),
+                }),
+            }
+            .save(&state_path)
+        };
     let mut batch = Batch::default();
 
     while progress.finished.is_none() && progress.epoch < config.epochs {
@@ -183,12 +234,23 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
         step_bar.reset_eta();
         let mut lr = 0.0;
         for positions in order.iter().skip(progress.step_in_epoch) {
+            let step = progress.global_step;
             let utts: Vec<UtteranceRef<'_>> = positions
                 .iter()
-                .map(|&p| {
+                .enumerate()
+                .map(|(k, &p)| {
                     let i = train_set[p];
+                    let total = corpus.frame_count(i);
+                    let start = match config.crop {
+                        Crop::Centre => centre_crop_start(total, limit),
+                        Crop::Random => random_crop_start(
+                            total,
+                            limit,
+                            &mut utterance_rng(config.seed, step, k, Stream::Crop),
+                        ),
+                    };
                     UtteranceRef {
-                        frames: corpus.frames(i, limit),
+                        frames: corpus.window(i, start, limit),
                         label: corpus.label(i),
                     }
                 })
@@ -196,6 +258,18 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
             batch
                 .refill(&utts, plan.features, plan.max_frames)
                 .map_err(|e| TrainRunError::Other(e.to_string()))?;
+            if spec_augment.is_on() {
+                let (f, stride) = (batch.features, batch.max_frames * batch.features);
+                for k in 0..batch.len() {
+                    let len = batch.lengths[k];
+                    spec_augment.apply(
+                        &mut batch.frames[k * stride..k * stride + len * f],
+                        f,
+                        &mask_fill,
+                        &mut utterance_rng(config.seed, step, k, Stream::Masks),
+                    );
+                }
+            }
             let mode = Mode::Train {
                 dropout_seed: step_seed(config.seed, progress.global_step),
             };
@@ -225,6 +299,9 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
                 Err(e) => return Err(engine(e)),
             };
             lr = f64::from(report.lr);
+            if let Some(e) = &mut ema {
+                e.update(progress.global_step, model.params(), model.buffers());
+            }
             progress.global_step += 1;
             progress.step_in_epoch += 1;
             progress.epoch_loss_sum += f64::from(loss);
@@ -235,7 +312,7 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
                 progress.epoch_loss_sum / progress.step_in_epoch as f64
             ));
             if config.checkpoint_steps > 0 && progress.global_step % config.checkpoint_steps == 0 {
-                save_state(&model, &optimizer, &progress)?;
+                save_state(&model, &optimizer, &progress, &ema)?;
             }
             if job.crash_after_steps == Some(progress.global_step) {
                 // Test hook: stop like `kill -9` would, with only the checkpoints written so far.
@@ -245,7 +322,20 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
 
         // Validation, best checkpoint, history, early stopping.
         step_bar.set_message("validating…".to_owned());
-        let (logits, val_loss) = match trained_logits(&mut model, corpus, val_set, limit) {
+        // With EMA, validate the averaged weights (swapped in, then the live ones restored
+        // bit for bit: an Eval forward changes no params or buffers).
+        let live = ema.as_ref().map(|e| {
+            let live = (model.params().to_vec(), model.buffers().to_vec());
+            model.params_mut().copy_from_slice(&e.params);
+            model.buffers_mut().copy_from_slice(&e.buffers);
+            live
+        });
+        let validated = trained_logits(&mut model, corpus, val_set, limit);
+        if let Some((params, buffers)) = &live {
+            model.params_mut().copy_from_slice(params);
+            model.buffers_mut().copy_from_slice(buffers);
+        }
+        let (logits, val_loss) = match validated {
             Ok(r) => r,
             Err(TrainError::NonFiniteLoss { .. }) => {
                 return Err(TrainRunError::NonFinite {
@@ -274,18 +364,31 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
             lr,
         };
         progress.history.push(record.clone());
-        if progress.best_ua.is_none_or(|best| record.val_ua > best) {
+        let better = match config.select {
+            Select::Ua => progress.best_ua.is_none_or(|best| record.val_ua > best),
+            Select::Loss => progress
+                .best_val_loss
+                .is_none_or(|best| record.val_loss < best),
+        };
+        if better {
             progress.best_ua = Some(record.val_ua);
+            progress.best_val_loss = Some(record.val_loss);
             progress.best_epoch = epoch + 1;
             progress.epochs_since_best = 0;
+            // The weights validated: the EMA's when on (so eval, fold and export use them).
+            let (params, buffers) = match &ema {
+                Some(e) => (e.params.clone(), e.buffers.clone()),
+                None => (model.params().to_vec(), model.buffers().to_vec()),
+            };
             Checkpoint {
                 spec: spec.clone(),
                 plan,
-                params: model.params().to_vec(),
-                buffers: model.buffers().to_vec(),
+                params,
+                buffers,
                 optimizer: None,
                 step: model.step(),
                 progress: None,
+                ema: None,
             }
             .save(&out.join(BEST_FILE))?;
         } else {
@@ -296,30 +399,36 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
         progress.epoch_loss_sum = 0.0;
         if config.patience > 0 && progress.epochs_since_best >= config.patience {
             progress.finished = Some(format!(
-                "early stopping: no better validation UA for {} epochs",
+                "early stopping: no better {} for {} epochs",
+                config.select.describe(),
                 config.patience
             ));
         } else if progress.epoch >= config.epochs {
             progress.finished = Some(format!("all {} epochs done", config.epochs));
         }
         write_history(out, &progress.history)?;
-        save_state(&model, &optimizer, &progress)?;
+        save_state(&model, &optimizer, &progress, &ema)?;
         epoch_bar.set_position(progress.epoch as u64);
         epoch_bar.set_message(best_msg(&progress));
         let line = format!(
-            "{} epoch {:>3}/{}: train loss {:.4}, val loss {:.4}, val UA {:.1}%, WA {:.1}%, F1 {:.1}%{}",
+            "{} epoch {:>3}/{}: train loss {:.4}, val{} loss {:.4}, val UA {:.1}%, WA {:.1}%, F1 {:.1}%{}",
             plan.module,
             record.epoch,
             config.epochs,
             record.train_loss,
+            if ema.is_some() { " (EMA)" } else { "" },
             record.val_loss,
             100.0 * record.val_ua,
             100.0 * record.val_wa,
             100.0 * record.val_macro_f1,
             if progress.best_epoch == record.epoch {
-                "  (best)"
+                format!("  (best {})", config.select.describe())
             } else {
-                ""
+                format!(
+                    "  (best {}: epoch {})",
+                    config.select.describe(),
+                    progress.best_epoch
+                )
             }
         );
         // Printed above the bars (and as a plain log line when stderr is not a terminal).

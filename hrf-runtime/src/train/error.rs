@@ -69,6 +69,8 @@ pub enum TrainError {
          gradient clipping, or check the input features for NaN/Inf"
     )]
     NonFiniteLoss { step: u64 },
+    #[error("training objective: {what}")]
+    Objective { what: String },
     #[error("backward called without a preceding forward; call `forward` first")]
     NoForward,
     #[error("optimizer: {0}")]

@@ -1,5 +1,9 @@
 //! `TrainModel`: the plan-driven training model — params/grads/buffers arenas laid out by the
 //! train table, a layer per plan op, packed batches, mean cross-entropy, backward in reverse.
+//!
+//! The training objective ([`TrainModel::set_objective`]: class weights, label smoothing)
+//! applies to [`Mode::Train`] forwards only; a [`Mode::Eval`] forward always returns the plain
+//! mean cross-entropy, so validation losses of runs with different objectives compare.
 
 use std::vec;
 use std::vec::Vec;
@@ -60,6 +64,10 @@ pub struct TrainModel<T: Real = f32> {
     profile: Option<StepProfile>,
     /// Every FFN's HRF chain, for the variants (`hrf: { init, decay, lr_scale }`).
     hrf: Vec<HrfChain<T>>,
+    /// (classes) — class weights of the training objective (`None`: all 1).
+    class_weights: Option<Vec<T>>,
+    /// Label smoothing ε of the training objective.
+    label_smoothing: T,
 }
 
 impl<T: Real> TrainModel<T> {
@@ -107,6 +115,8 @@ impl<T: Real> TrainModel<T> {
             predict_batch: Batch::default(),
             profile: None,
             hrf,
+            class_weights: None,
+            label_smoothing: T::ZERO,
         })
     }
 
@@ -170,6 +180,68 @@ impl<T: Real> TrainModel<T> {
     /// Time recorded since profiling was turned on (see [`TrainModel::set_profiling`]).
     pub fn profile(&self) -> Option<&StepProfile> {
         self.profile.as_ref()
+    }
+
+    /// Sets the training objective of [`Mode::Train`] forwards: per-class loss weights
+    /// (`(classes)`, finite and ≥ 0, not all 0; `None` = all 1) and label smoothing
+    /// `ε ∈ [0, 1)` (see `kernels::cross_entropy`). Eval forwards stay plain cross-entropy.
+    pub fn set_objective(
+        &mut self,
+        class_weights: Option<&[f32]>,
+        label_smoothing: f32,
+    ) -> Result<(), TrainError> {
+        let bad = |what: std::string::String| TrainError::Objective { what };
+        if !(label_smoothing.is_finite() && (0.0..1.0).contains(&label_smoothing)) {
+            return Err(bad(std::format!(
+                "label smoothing {label_smoothing} must be in [0, 1)"
+            )));
+        }
+        if let Some(w) = class_weights {
+            let classes = self.plan.num_classes();
+            if w.len() != classes {
+                return Err(bad(std::format!(
+                    "{} class weights for {classes} classes",
+                    w.len()
+                )));
+            }
+            if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(bad(std::format!(
+                    "class weight {i} = {} is not finite and ≥ 0",
+                    w[i]
+                )));
+            }
+            if w.iter().all(|&x| x == 0.0) {
+                return Err(bad("every class weight is 0".into()));
+            }
+        }
+        self.class_weights =
+            class_weights.map(|w| w.iter().map(|&x| T::from_f64(f64::from(x))).collect());
+        self.label_smoothing = T::from_f64(f64::from(label_smoothing));
+        Ok(())
+    }
+
+    /// Class weights and label smoothing of a forward in `mode` (plain for [`Mode::Eval`]).
+    fn objective(&self, mode: Mode) -> (Option<&[T]>, T) {
+        match mode {
+            Mode::Train { .. } => (self.class_weights.as_deref(), self.label_smoothing),
+            Mode::Eval => (None, T::ZERO),
+        }
+    }
+
+    /// The CMVN mean `(features)` in the buffers (identity: zeros until
+    /// [`TrainModel::set_feature_stats`]), or `None` when the spec has no feature normalisation.
+    pub fn feature_mean(&self) -> Option<Vec<f32>> {
+        let name = self.plan.ops.iter().find_map(|op| match op {
+            PlanOp::FeatureNorm { name, .. } => Some(*name),
+            _ => None,
+        })?;
+        let slot = self.plan.train.buffer(&std::format!("{name}.mean"))?;
+        Some(
+            self.buffers[slot.range()]
+                .iter()
+                .map(|v| v.to_f64() as f32)
+                .collect(),
+        )
     }
 
     /// Sets the CMVN statistics (`mean`, `std`: `(features)`, from the training split).
@@ -284,7 +356,8 @@ impl<T: Real> TrainModel<T> {
         Ok(())
     }
 
-    /// Mean softmax cross-entropy over the batch; keeps what backward needs.
+    /// Mean softmax cross-entropy over the batch (with the training objective in
+    /// [`Mode::Train`], see the module docs); keeps what backward needs.
     pub fn forward(&mut self, batch: &Batch, mode: Mode) -> Result<T, TrainError> {
         self.last_mode = None;
         let t = std::time::Instant::now();
@@ -307,11 +380,13 @@ impl<T: Real> TrainModel<T> {
         let mut probs = core::mem::take(&mut self.probs);
         sized(&mut probs, b * classes);
         let logits = self.logits_buf();
+        let (weights, smoothing) = self.objective(mode);
         let loss = cross_entropy_forward(
             &mut probs,
             logits,
             &self.labels,
-            None,
+            weights,
+            smoothing,
             CrossEntropyDims { rows: b, classes },
         );
         self.probs = probs;
@@ -339,11 +414,13 @@ impl<T: Real> TrainModel<T> {
         let mut grad = core::mem::take(&mut self.grad);
         let mut spare = core::mem::take(&mut self.spare);
         zeroed(&mut grad, b * classes);
+        let (weights, smoothing) = self.objective(mode);
         cross_entropy_backward(
             &mut grad,
             &self.probs,
             &self.labels,
-            None,
+            weights,
+            smoothing,
             T::ONE,
             CrossEntropyDims { rows: b, classes },
         );

@@ -177,20 +177,18 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         .collect::<Result<_, _>>()
         .map_err(CliError)?;
     let grid = crate::study::cells(&specs, &[fold_index], &seeds);
+    println!(
+        "demo: {}",
+        super::train::recipe_line(&TrainConfig::recipe_defaults(first, 0))
+    );
     let bars = MultiProgress::new();
     let mut rows = Vec::new();
     let mut records = Vec::new();
-    let base = |module: &str, seed: u64| TrainConfig {
+    let base = |plan: &hrf_runtime::plan::ModelPlan, seed: u64| TrainConfig {
         epochs: settings.epochs,
-        batch_size: 16,
-        lr: super::train::default_lr(module),
-        weight_decay: 0.01,
-        warmup_fraction: 0.05,
-        clip_norm: 5.0,
         patience: 3,
-        seed,
-        checkpoint_steps: 50,
-        max_frames: settings.max_frames,
+        max_frames: settings.max_frames.min(plan.max_frames),
+        ..TrainConfig::recipe_defaults(plan, seed)
     };
     for key in &grid {
         let spec = &sources[key.spec];
@@ -201,8 +199,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 plan.name, first.name
             )));
         }
-        let mut config = base(plan.module, key.seed);
-        config.max_frames = config.max_frames.min(plan.max_frames);
+        let config = base(plan, key.seed);
         let run_dir = key.dir(&out);
         let cell = run_cell(&CellJob {
             id: key.id(),
@@ -245,7 +242,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         });
         records.push(cell.record);
     }
-    let mut recipe = serde_json::to_value(base("", 0)).unwrap_or_default();
+    let mut recipe = serde_json::to_value(base(first, 0)).unwrap_or_default();
     if let Some(map) = recipe.as_object_mut() {
         map.remove("lr");
         map.remove("seed");
@@ -260,7 +257,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         recipe,
         lr: modules
             .iter()
-            .map(|m| (m.clone(), super::train::default_lr(m)))
+            .map(|m| (m.clone(), crate::training::default_lr(m)))
             .collect(),
     };
     let study_files =

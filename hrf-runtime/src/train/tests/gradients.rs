@@ -37,7 +37,14 @@ fn randomised_model(yaml: &str, seed: u64) -> TrainModel<f64> {
 }
 
 fn check_all_params(yaml: &str, mode: Mode) {
+    check_all_params_with(yaml, mode, None, 0.0);
+}
+
+fn check_all_params_with(yaml: &str, mode: Mode, weights: Option<&[f32]>, smoothing: f32) {
     let mut model = randomised_model(yaml, 11);
+    if let Err(e) = model.set_objective(weights, smoothing) {
+        panic!("{e}");
+    }
     let plan = model.plan();
     // Three utterances of different lengths: padding and packing must not leak.
     let utts = random_utterances(plan, &[23, 40, 9], 5);
@@ -74,6 +81,41 @@ fn whole_model_gradients_match_finite_differences_in_eval_mode() {
     for yaml in ALL_SPECS {
         check_all_params(yaml, Mode::Eval);
     }
+}
+
+/// The training objective (class weights and label smoothing) through the whole model.
+#[test]
+fn whole_model_gradients_with_class_weights_and_label_smoothing() {
+    let yaml = ALL_SPECS[0];
+    let classes = plan(yaml).num_classes();
+    let weights: Vec<f32> = (0..classes).map(|c| 0.5 + 0.4 * c as f32).collect();
+    check_all_params_with(yaml, Mode::Train { dropout_seed: 5 }, Some(&weights), 0.1);
+}
+
+/// An Eval forward ignores the training objective: validation losses stay plain
+/// cross-entropy; a Train forward uses it.
+#[test]
+fn eval_forward_ignores_the_training_objective() {
+    let yaml = ALL_SPECS[0];
+    let mut model = randomised_model(yaml, 3);
+    let plan = model.plan();
+    let utts = random_utterances(plan, &[12, 20], 4);
+    let batch = batch_of(plan, &utts, &[0, 1]);
+    let plain = model.forward(&batch, Mode::Eval).unwrap_or(f64::NAN);
+    let train_plain = model
+        .forward(&batch, Mode::Train { dropout_seed: 1 })
+        .unwrap_or(f64::NAN);
+    let weights: Vec<f32> = (0..plan.num_classes()).map(|c| 1.0 + c as f32).collect();
+    if let Err(e) = model.set_objective(Some(&weights), 0.2) {
+        panic!("{e}");
+    }
+    assert_eq!(model.forward(&batch, Mode::Eval).unwrap_or(f64::NAN), plain);
+    let train_obj = model
+        .forward(&batch, Mode::Train { dropout_seed: 1 })
+        .unwrap_or(f64::NAN);
+    assert!(train_obj.is_finite() && train_obj != train_plain);
+    assert!(model.set_objective(None, 1.0).is_err());
+    assert!(model.set_objective(Some(&weights[1..]), 0.0).is_err());
 }
 
 /// Train mode: dropout masks are fixed by the seed, and the Conformer's BatchNorm normalises
