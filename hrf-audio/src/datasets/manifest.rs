@@ -117,8 +117,8 @@ pub(crate) fn load_manifest_as(
         }
         first_line_of.insert(fields[0].clone(), line_number);
         let wav = base.join(&fields[0]);
-        if !wav.is_file() {
-            builder.skip(location, format!("missing WAV {}", wav.display()));
+        if let Some(reason) = crate::wav::unusable_audio_file("WAV", &wav) {
+            builder.skip(location, reason);
             continue;
         }
         let mut fields = fields.into_iter();
