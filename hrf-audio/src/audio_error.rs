@@ -14,6 +14,24 @@ pub enum AudioError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The path is a directory, FIFO, device or socket, checked before it is opened (reading a
+    /// FIFO blocks forever and `/dev/zero` never ends).
+    #[error(
+        "{} is {what}, not a regular file; pass the path of a RIFF/WAVE file",
+        .path.display()
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
+    /// The file is larger than [`crate::wav::MAX_WAV_BYTES`]; it is not read.
+    #[error(
+        "{} is {bytes} bytes, over the {max_bytes}-byte limit for one WAV file; cut it into \
+         utterances (e.g. `ffmpeg -i <in> -f segment -segment_time 30 <out>%03d.wav`)",
+        .path.display()
+    )]
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+        max_bytes: u64,
+    },
     /// The file has zero bytes.
     #[error("{} is empty (0 bytes); expected a RIFF/WAVE file", .path.display())]
     EmptyFile { path: PathBuf },

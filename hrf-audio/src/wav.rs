@@ -2,7 +2,7 @@
 
 use crate::AudioError;
 use crate::resample::resample;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 /// The rate every model in hrf consumes.
@@ -31,17 +31,93 @@ pub struct Audio {
 /// sample rate. Channels are averaged into mono.
 ///
 /// # Errors
-/// [`AudioError::Io`], [`AudioError::EmptyFile`], [`AudioError::NotWav`],
+/// [`AudioError::Io`], [`AudioError::NotAFile`] (a directory, FIFO or device: checked before
+/// opening), [`AudioError::TooLarge`] (over [`MAX_WAV_BYTES`]: never read past that),
+/// [`AudioError::EmptyFile`], [`AudioError::NotWav`],
 /// [`AudioError::UnsupportedFormat`], [`AudioError::SampleRate`], [`AudioError::Truncated`],
 /// [`AudioError::NoSamples`], [`AudioError::TooLong`] or [`AudioError::NonFiniteSample`], each
 /// naming the file.
 pub fn read_wav(path: impl AsRef<Path>) -> Result<Audio, AudioError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+    let io = |source| AudioError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // Checked before opening: opening a FIFO blocks, and a device like /dev/zero never ends.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(AudioError::NotAFile {
+            path: path.to_path_buf(),
+            what: non_regular_kind(&meta),
+        });
+    }
+    let too_large = |bytes| AudioError::TooLarge {
+        path: path.to_path_buf(),
+        bytes,
+        max_bytes: MAX_WAV_BYTES,
+    };
+    if meta.len() > MAX_WAV_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    // Bounded even if the file grows between the check and the read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_WAV_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_WAV_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     decode_wav(&bytes, path)
+}
+
+/// The largest WAV file [`read_wav`] reads: 1 GiB, above any 10-minute utterance
+/// ([`MAX_DURATION_SECONDS`]) short of many-channel 32-bit studio audio (48 kHz × 32-bit × 8
+/// channels × 600 s ≈ 0.92 GB). It bounds the memory one file can take.
+pub const MAX_WAV_BYTES: u64 = 1 << 30;
+
+/// What a path that is not a regular file is, for messages: "a directory", "a FIFO (named
+/// pipe)", "a character device" (`/dev/zero`), "a block device", "a socket" or "not a
+/// regular file".
+pub fn non_regular_kind(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Why `path` cannot be used as audio, checked without opening it: `None` for an existing
+/// regular file, else a skip reason for dataset loaders naming the file as `noun`: "missing
+/// WAV <path>", "WAV <path> is a directory, not a regular file; …".
+pub fn unusable_audio_file(noun: &str, path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(meta) => Some(format!(
+            "{noun} {} is {}, not a regular file; replace it with a RIFF/WAVE file",
+            path.display(),
+            non_regular_kind(&meta)
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(format!("missing {noun} {}", path.display()))
+        }
+        Err(e) => Some(format!("{noun} {} cannot be read: {e}", path.display())),
+    }
 }
 
 /// The first four bytes of a RIFF/WAVE file.
@@ -61,7 +137,7 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
     if !bytes.starts_with(RIFF_MAGIC) {
         return Err(AudioError::NotWav {
             path: path_buf(),
-            reason: "no RIFF header".to_owned(),
+            reason: format!("no RIFF header; it starts with {}", describe_start(bytes)),
         });
     }
     let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| match e {
@@ -151,6 +227,13 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
         samples: downmix(&interleaved[..frames * channels], channels),
         sample_rate: spec.sample_rate,
     })
+}
+
+/// The first (up to 8) bytes of a file, as hex and as text: `68 65 6c 6c 6f 0a "hello\n"`.
+fn describe_start(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(8)];
+    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{} \"{}\"", hex.join(" "), head.escape_ascii())
 }
 
 /// Averages interleaved channels: `mono[t] = (1/C) Σ_c x[t·C + c]`.
@@ -391,8 +474,9 @@ mod tests {
         assert_eq!(
             read_wav(at("short.wav")).expect_err("text").to_string(),
             format!(
-                "{} is not a WAV file (no RIFF header); convert it to RIFF/WAVE PCM, e.g. \
-                 `ffmpeg -i <in> -ac 1 -ar 16000 <out>.wav`",
+                "{} is not a WAV file (no RIFF header; it starts with 68 65 6c 6c 6f 0a \
+                 \"hello\\n\"); convert it to RIFF/WAVE PCM, e.g. `ffmpeg -i <in> -ac 1 -ar \
+                 16000 <out>.wav`",
                 at("short.wav").display()
             )
         );
@@ -482,5 +566,90 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn paths_that_are_not_regular_files_are_refused_before_opening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |name: &str| dir.path().join(name);
+
+        std::fs::create_dir(at("x.wav")).expect("mkdir");
+        let e = read_wav(at("x.wav")).expect_err("directory");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is a directory, not a regular file; pass the path of a RIFF/WAVE file",
+                at("x.wav").display()
+            )
+        );
+        assert_eq!(
+            unusable_audio_file("WAV", &at("x.wav")).expect("directory"),
+            format!(
+                "WAV {} is a directory, not a regular file; replace it with a RIFF/WAVE file",
+                at("x.wav").display()
+            )
+        );
+        assert_eq!(
+            unusable_audio_file("WAV", &at("none.wav")).expect("missing"),
+            format!("missing WAV {}", at("none.wav").display())
+        );
+
+        #[cfg(unix)]
+        {
+            // Reading /dev/zero would never end; a FIFO with no writer would block forever.
+            let e = read_wav("/dev/zero").expect_err("char device");
+            assert_eq!(
+                e.to_string(),
+                "/dev/zero is a character device, not a regular file; pass the path of a \
+                 RIFF/WAVE file"
+            );
+            let fifo = at("pipe.wav");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .is_ok_and(|s| s.success());
+            if made {
+                let e = read_wav(&fifo).expect_err("fifo");
+                assert!(matches!(e, AudioError::NotAFile { .. }), "{e}");
+                assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "{} is a FIFO (named pipe), not a regular file; pass the path of a \
+                         RIFF/WAVE file",
+                        fifo.display()
+                    )
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_declared_data_chunk_is_truncated_not_an_allocation() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("huge.wav");
+        write_int(&path, 16, 1, 16_000, &vec![vec![1]; 10]);
+        let mut bytes = std::fs::read(&path).expect("read");
+        // RIFF size and data size (bytes 4..8 and 40..44) claim ~4 GB.
+        bytes[4..8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        bytes[40..44].copy_from_slice(&0xFFFF_FFE0u32.to_le_bytes());
+        let e = decode_wav(&bytes, &path).expect_err("huge declared");
+        assert!(matches!(e, AudioError::Truncated { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is truncated: the header declares 2147483632 samples but the data chunk \
+                 ends early; re-copy or re-export the file",
+                path.display()
+            )
+        );
+        let e = AudioError::TooLarge {
+            path: path.clone(),
+            bytes: MAX_WAV_BYTES + 1,
+            max_bytes: MAX_WAV_BYTES,
+        };
+        assert!(e.to_string().starts_with(&format!(
+            "{} is 1073741825 bytes, over the 1073741824-byte limit for one WAV file; cut it",
+            path.display()
+        )));
     }
 }

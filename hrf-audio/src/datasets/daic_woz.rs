@@ -58,8 +58,8 @@ pub fn load_daic_woz(root: &Path) -> Result<Dataset, DataError> {
             );
             continue;
         }
-        if !audio.is_file() {
-            builder.skip(participant, format!("missing audio {}", audio.display()));
+        if let Some(reason) = crate::wav::unusable_audio_file("audio", &audio) {
+            builder.skip(participant, reason);
             continue;
         }
         let before = builder.utterances.len();

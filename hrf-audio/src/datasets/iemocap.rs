@@ -188,8 +188,8 @@ fn parse_label_line(
         .join("wav")
         .join(label.dialog)
         .join(format!("{}.wav", label.id));
-    if !wav.is_file() {
-        return builder.skip(location, format!("missing WAV {}", wav.display()));
+    if let Some(reason) = crate::wav::unusable_audio_file("WAV", &wav) {
+        return builder.skip(location, reason);
     }
     let Some(class) = builder.class_index(class) else {
         return builder.skip(

@@ -131,8 +131,8 @@ pub fn load_m3ed(root: &Path) -> Result<Dataset, DataError> {
                     continue;
                 };
                 let wav = speech.join(format!("{speaker}_{utt_id}.wav"));
-                if !wav.is_file() {
-                    builder.skip(here, format!("missing WAV {}", wav.display()));
+                if let Some(reason) = crate::wav::unusable_audio_file("WAV", &wav) {
+                    builder.skip(here, reason);
                     continue;
                 }
                 builder.push(Utterance {

@@ -19,6 +19,14 @@ pub fn load_manifest(path: &Path, classes: Option<&[String]>) -> Result<Dataset,
     load_manifest_as("manifest", path, classes, &[], "")
 }
 
+/// The longest field a manifest row may hold: 4096 bytes, Linux's PATH_MAX; a longer path could
+/// not be opened, so the row is skipped before it is joined to the manifest's directory.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// The longest manifest line judged as a row (four maximal fields and their quoting); longer
+/// lines are skipped without being split.
+pub const MAX_LINE_BYTES: usize = 4 * (2 * MAX_FIELD_BYTES + 3);
+
 /// One usable manifest row before labels are mapped to class indices.
 struct Row {
     id: String,
@@ -52,12 +60,27 @@ pub(crate) fn load_manifest_as(
     let mut columns: Option<(usize, usize)> = None;
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
     let mut rows = Vec::new();
+    let mut header_line = None;
+    let mut data_lines = 0usize;
     for (line_index, line) in text.lines().enumerate() {
         let line_number = line_index + 1;
         if line.trim().is_empty() {
             continue;
         }
         let location = format!("{}:{line_number}", path.display());
+        data_lines += 1;
+        // Judged before splitting, so a runaway line is never copied into fields.
+        if line.len() > MAX_LINE_BYTES {
+            builder.skip(
+                location,
+                format!(
+                    "line is {} bytes, over the {MAX_LINE_BYTES}-byte limit for a row; a row is \
+                     path,label,speaker[,session] (is a quote left open, or is this not a CSV?)",
+                    line.len()
+                ),
+            );
+            continue;
+        }
         let fields = match split_row(line, ',') {
             Ok(fields) => fields,
             Err(reason) => {
@@ -87,6 +110,22 @@ pub(crate) fn load_manifest_as(
             }
         };
         if is_header {
+            header_line = Some(line_number);
+            continue;
+        }
+        if let Some((name, value)) = ["path", "label", "speaker", "session"]
+            .iter()
+            .zip(&fields)
+            .find(|(_, value)| value.len() > MAX_FIELD_BYTES)
+        {
+            builder.skip(
+                location,
+                format!(
+                    "the {name} field is {} bytes, over the {MAX_FIELD_BYTES}-byte limit; \
+                     shorten it (a path longer than PATH_MAX cannot be opened)",
+                    value.len()
+                ),
+            );
             continue;
         }
         if fields.len() != expected {
@@ -117,8 +156,8 @@ pub(crate) fn load_manifest_as(
         }
         first_line_of.insert(fields[0].clone(), line_number);
         let wav = base.join(&fields[0]);
-        if !wav.is_file() {
-            builder.skip(location, format!("missing WAV {}", wav.display()));
+        if let Some(reason) = crate::wav::unusable_audio_file("WAV", &wav) {
+            builder.skip(location, reason);
             continue;
         }
         let mut fields = fields.into_iter();
@@ -136,6 +175,21 @@ pub(crate) fn load_manifest_as(
         });
     }
 
+    // Only blank lines, or only a header: nothing to load, and nothing to skip either.
+    if data_lines == usize::from(header_line.is_some()) {
+        return Err(DataError::Layout {
+            kind,
+            path: path.to_path_buf(),
+            problem: format!(
+                "{}; add one row per utterance, `path,label,speaker[,session]` with the path \
+                 relative to the manifest, e.g. `audio/a01.wav,angry,spk01`",
+                match header_line {
+                    Some(line) => format!("only a header (line {line}), no rows"),
+                    None => "the manifest is empty (no rows)".to_owned(),
+                }
+            ),
+        });
+    }
     builder.classes = match classes {
         Some(given) => given.to_vec(),
         None => {

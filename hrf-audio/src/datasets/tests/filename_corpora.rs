@@ -217,3 +217,84 @@ fn a_directory_without_wavs_is_a_layout_error() {
         )
     );
 }
+
+/// A symlink loop, a second link to a directory and to a file, a FIFO named `.wav` and a tree
+/// deeper than the walk's bound: every file is listed once and every entry not followed is a
+/// skipped entry with its reason.
+#[cfg(unix)]
+#[test]
+fn directory_walks_survive_symlink_loops_fifos_and_deep_trees() {
+    use std::os::unix::fs::symlink;
+    let tree = FakeTree::new("ravdess-loops");
+    tree.touch(&["Actor_01/03-01-05-01-02-01-01.wav"]);
+    // Actor_01/loop -> the root: following it would walk the tree forever.
+    symlink(tree.root(), tree.path("Actor_01/loop")).unwrap();
+    // Zlink -> Actor_01: the same directory under a second name.
+    symlink(tree.path("Actor_01"), tree.path("Zlink")).unwrap();
+    // A second name for the one WAV file.
+    symlink(
+        tree.path("Actor_01/03-01-05-01-02-01-01.wav"),
+        tree.path("Actor_01/03-01-05-01-02-01-09.wav"),
+    )
+    .unwrap();
+    let deep = "d1/d2/d3/d4/d5/d6/d7";
+    tree.touch(&[&format!("{deep}/03-01-01-01-01-01-02.wav")]);
+    let fifo = tree.path("Actor_01/03-01-01-01-01-01-03.wav");
+    let fifo_made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+
+    let data = load_ravdess(tree.root()).unwrap();
+    assert_eq!(triples(&data), [("03-01-05-01-02-01-01", "angry", "01")]);
+    let canonical = |p: &str| std::fs::canonicalize(tree.path(p)).unwrap();
+    let mut want = vec![
+        skip(
+            &tree,
+            "Actor_01/03-01-05-01-02-01-09.wav",
+            &format!(
+                "same file as {} (a second link to {}); listed once",
+                tree.path("Actor_01/03-01-05-01-02-01-01.wav").display(),
+                canonical("Actor_01/03-01-05-01-02-01-01.wav").display()
+            ),
+        ),
+        skip(
+            &tree,
+            "Actor_01/loop",
+            &format!(
+                "directory {} was already searched (a symlink loop or a second link to it); \
+                 not searched again",
+                canonical("").display()
+            ),
+        ),
+        skip(
+            &tree,
+            "Zlink",
+            &format!(
+                "directory {} was already searched (a symlink loop or a second link to it); \
+                 not searched again",
+                canonical("Actor_01").display()
+            ),
+        ),
+        skip(
+            &tree,
+            "d1/d2/d3/d4/d5/d6/d7",
+            "directory is more than 6 levels below the corpus root; not searched (move the \
+             audio up or pass a deeper root)",
+        ),
+    ];
+    if fifo_made {
+        want.insert(
+            0,
+            skip(
+                &tree,
+                "Actor_01/03-01-01-01-01-01-03.wav",
+                "is a FIFO (named pipe), not a regular file; expected a RIFF/WAVE file",
+            ),
+        );
+    }
+    let mut got = data.skipped.clone();
+    got.sort_by(|a, b| a.location.cmp(&b.location));
+    want.sort_by(|a, b| a.location.cmp(&b.location));
+    assert_eq!(got, want);
+}

@@ -165,3 +165,78 @@ fn byte_order_mark_and_crlf_from_spreadsheets_are_accepted() {
     assert_eq!(data.classes, ["x", "y"]);
     assert_eq!(data.utterances[1].speaker, "s2");
 }
+
+#[test]
+fn empty_and_header_only_manifests_say_what_a_row_looks_like() {
+    let tree = FakeTree::new("manifest-empty");
+    let row_hint = "add one row per utterance, `path,label,speaker[,session]` with the path \
+                    relative to the manifest, e.g. `audio/a01.wav,angry,spk01`";
+    for (name, text, what) in [
+        ("empty.csv", "", "the manifest is empty (no rows)"),
+        ("blank.csv", "\n  \r\n\n", "the manifest is empty (no rows)"),
+        ("bom.csv", "\u{feff}", "the manifest is empty (no rows)"),
+        (
+            "header.csv",
+            "\u{feff}path,label,speaker\r\n\r\n",
+            "only a header (line 1), no rows",
+        ),
+    ] {
+        let manifest = tree.file(name, text);
+        assert_eq!(
+            load_manifest(&manifest, None).unwrap_err().to_string(),
+            format!(
+                "{} does not have the manifest layout: {what}; {row_hint}",
+                manifest.display()
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn over_long_fields_wrong_column_counts_and_non_files_are_skipped_rows() {
+    let tree = FakeTree::new("manifest-long");
+    tree.touch(&["a.wav"]);
+    tree.dir("dir.wav");
+    let long_path = format!("{}.wav", "p".repeat(5_000));
+    let long_line = format!("\"{}", "x".repeat(40_000));
+    let manifest = tree.file(
+        "m.csv",
+        &format!(
+            "\u{feff}path,label,speaker\n{long_path},sad,s1\na.wav,sad,s1,extra,more\n\
+             dir.wav,sad,s1\n{long_line}\na.wav,angry,s1\n"
+        ),
+    );
+    let data = load_manifest(&manifest, None).unwrap();
+    assert_eq!(data.utterances.len(), 1);
+    assert_eq!(data.utterances[0].path, tree.path("a.wav"));
+    let at = |line: usize, reason: String| Skipped {
+        location: format!("{}:{line}", manifest.display()),
+        reason,
+    };
+    assert_eq!(
+        data.skipped,
+        [
+            at(
+                2,
+                "the path field is 5004 bytes, over the 4096-byte limit; shorten it (a path \
+                 longer than PATH_MAX cannot be opened)"
+                    .to_owned()
+            ),
+            at(3, "5 fields, expected 3 as set by line 1".to_owned()),
+            at(
+                4,
+                format!(
+                    "WAV {} is a directory, not a regular file; replace it with a RIFF/WAVE file",
+                    tree.path("dir.wav").display()
+                )
+            ),
+            at(
+                5,
+                "line is 40001 bytes, over the 32780-byte limit for a row; a row is \
+                 path,label,speaker[,session] (is a quote left open, or is this not a CSV?)"
+                    .to_owned()
+            ),
+        ]
+    );
+}
