@@ -20,6 +20,53 @@ pub enum ThreadsError {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
+    #[error(
+        "--threads {n}: cannot start {n} worker threads: their stacks need about {need_mb} MB of \
+         address space and the process limit (ulimit -v) leaves {free_mb} MB; pass a smaller \
+         --threads, or leave it out"
+    )]
+    AddressSpace {
+        n: usize,
+        need_mb: u64,
+        free_mb: u64,
+    },
+}
+
+/// Address space one worker takes: rayon's 2 MiB stack (std's default for spawned threads),
+/// its guard page and signal stack, and headroom for the thread's malloc arena bookkeeping.
+const BYTES_PER_WORKER: u64 = (2 << 20) + (256 << 10);
+
+/// `(limit, in use)` of the process's address space when `ulimit -v` bounds it (Linux).
+/// A thread that cannot map its signal stack aborts the whole process instead of failing
+/// `build`, so a pool that cannot fit is refused before any thread starts.
+fn address_space() -> Option<(u64, u64)> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes one `rlimit` through a valid pointer.
+        if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
+            || limit.rlim_cur == libc::RLIM_INFINITY
+        {
+            return None;
+        }
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmSize:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some((limit.rlim_cur, kb * 1024))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
 }
 
 /// Checks `--threads` without starting anything.
@@ -41,6 +88,18 @@ pub fn init_threads(threads: Option<usize>) -> Result<(), ThreadsError> {
     let Some(n) = threads else {
         return Ok(());
     };
+    if let Some((limit, used)) = address_space() {
+        let need = n as u64 * BYTES_PER_WORKER;
+        let free = limit.saturating_sub(used);
+        // Keep half of what is left for the work itself.
+        if need > free / 2 {
+            return Err(ThreadsError::AddressSpace {
+                n,
+                need_mb: need >> 20,
+                free_mb: free >> 20,
+            });
+        }
+    }
     let pool_error = |source| ThreadsError::Pool { n, source };
     drop(
         rayon::ThreadPoolBuilder::new()
