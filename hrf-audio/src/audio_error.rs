@@ -86,6 +86,19 @@ pub enum AudioError {
         index: usize,
         value: f32,
     },
+    /// A 32-bit float WAV holds a sample far past full scale (±1.0).
+    #[error(
+        "{} holds a sample of {value:e} at sample index {index} (interleaved, 0-based): a float \
+         WAV's full scale is ±1.0 and anything past ±{max} (+60 dB) is not audio; the file is \
+         corrupt or written with the wrong scale: re-export it normalised to ±1.0",
+        .path.display()
+    )]
+    OutOfRangeSample {
+        path: PathBuf,
+        index: usize,
+        value: f32,
+        max: f32,
+    },
     /// Writing a WAV file failed.
     #[error("cannot write {}: {reason}", .path.display())]
     Write { path: PathBuf, reason: String },

@@ -13,6 +13,10 @@ pub const TARGET_SAMPLE_RATE: u32 = 16_000;
 /// header asks for tens of GB), or turn a few bytes at 1 Hz into hours of 16 kHz audio.
 pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=384_000;
 
+/// The largest float-WAV sample magnitude accepted: 1000 × full scale (+60 dB). Past it a file
+/// is corrupt (or written unnormalised), and its squares would overflow the power spectrum.
+pub const MAX_FLOAT_SAMPLE: f32 = 1000.0;
+
 /// The longest audio one file may hold: 10 minutes (a DAIC-WOZ interview is cut into
 /// segments of one recording, each far shorter; its recordings run up to ~25 min, so they are
 /// the exception that would need this raised).
@@ -21,7 +25,8 @@ pub const MAX_DURATION_SECONDS: u32 = 600;
 /// Decoded audio, downmixed to mono.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Audio {
-    /// (frames,) — mono samples in [-1, 1] (integer PCM is divided by 2^(bits−1)).
+    /// (frames,) — mono samples; full scale is ±1 (integer PCM is divided by 2^(bits−1), so it
+    /// stays in [-1, 1]; float PCM is kept as stored, overs up to ±[`MAX_FLOAT_SAMPLE`] allowed).
     pub samples: Vec<f32>,
     /// Samples per second.
     pub sample_rate: u32,
@@ -221,6 +226,16 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
             path: path_buf(),
             index,
             value: interleaved[index],
+        });
+    }
+    // Overs are legal in float WAVs (kept: clipping would distort), but magnitudes far past
+    // full scale are corruption, and would overflow the power spectrum.
+    if let Some(index) = interleaved.iter().position(|x| x.abs() > MAX_FLOAT_SAMPLE) {
+        return Err(AudioError::OutOfRangeSample {
+            path: path_buf(),
+            index,
+            value: interleaved[index],
+            max: MAX_FLOAT_SAMPLE,
         });
     }
     Ok(Audio {
@@ -566,6 +581,28 @@ mod tests {
                 )
             );
         }
+        // Overs are kept; magnitudes past ±1000 are refused with the sample named.
+        let mut w = hound::WavWriter::create(at("over.wav"), spec).expect("create");
+        for s in [1.5f32, -2.0, 0.5, 0.25] {
+            w.write_sample(s).expect("write");
+        }
+        w.finalize().expect("finalize");
+        let over = read_wav(at("over.wav")).expect("overs are audio");
+        assert_eq!(over.samples, vec![-0.25, 0.375]);
+        let mut w = hound::WavWriter::create(at("huge.wav"), spec).expect("create");
+        for s in [0.1f32, 1e30, 0.0, 0.0] {
+            w.write_sample(s).expect("write");
+        }
+        w.finalize().expect("finalize");
+        assert_eq!(
+            read_wav(at("huge.wav")).expect_err("1e30").to_string(),
+            format!(
+                "{} holds a sample of 1e30 at sample index 1 (interleaved, 0-based): a float WAV's \
+                 full scale is ±1.0 and anything past ±1000 (+60 dB) is not audio; the file is \
+                 corrupt or written with the wrong scale: re-export it normalised to ±1.0",
+                at("huge.wav").display()
+            )
+        );
     }
 
     #[test]
