@@ -420,3 +420,75 @@ fn a_run_killed_with_sigkill_resumes_to_bit_identical_files() {
         assert!(a == b, "{file} differs after kill -9 and --resume");
     }
 }
+
+#[test]
+fn distillation_from_a_trained_teacher_is_recorded_and_weight_zero_is_the_plain_run() {
+    let s = Scratch::new("distill");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let other = s.write("other.yaml", OTHER_SPEC);
+    let manifest = tiny_corpus(&s.path("corpus"), 3, 2, &CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let (spec, other) = (spec.to_str().unwrap(), other.to_str().unwrap());
+
+    // The teacher: another (wider) model, trained first.
+    let (code, out, err) = hrf(&s.0, &train_args(other, &data, "teacher", "2"));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+
+    let (code, out, err) = hrf(&s.0, &train_args(spec, &data, "plain", "2"));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let mut zero = train_args(spec, &data, "zero", "2");
+    zero.extend(["--teacher", "teacher", "--kd-weight", "0"]);
+    let (code, out, err) = hrf(&s.0, &zero);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let mut kd = train_args(spec, &data, "kd", "2");
+    kd.extend([
+        "--teacher",
+        "teacher",
+        "--kd-weight",
+        "0.7",
+        "--kd-temperature",
+        "3",
+    ]);
+    let (code, out, err) = hrf(&s.0, &kd);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+
+    let best = |run: &str| std::fs::read(s.path(run).join("best.safetensors")).unwrap();
+    assert!(
+        best("zero") == best("plain"),
+        "α = 0 leaves only the hard-label loss: bit-identical weights"
+    );
+    assert!(best("kd") != best("plain"), "α = 0.7 changes training");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("kd/run.json")).unwrap()).unwrap();
+    let teacher = &record["hyper"]["teacher"];
+    assert_eq!(teacher["run"], "teacher", "{record}");
+    assert_eq!(teacher["spec_name"], "TinyOther");
+    assert!(teacher["spec_hash"].as_str().is_some_and(|h| !h.is_empty()));
+    assert_eq!(teacher["weight"].as_f64(), Some(0.699999988079071));
+    let plain: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("plain/run.json")).unwrap()).unwrap();
+    assert!(
+        plain["hyper"].get("teacher").is_none(),
+        "no teacher, no field"
+    );
+
+    // Refused before anything is written.
+    for (extra, needle) in [
+        (
+            vec!["--teacher", "teacher", "--kd-weight", "1.5"],
+            "--kd-weight 1.5 must be",
+        ),
+        (
+            vec!["--teacher", "teacher", "--kd-temperature", "0"],
+            "--kd-temperature 0 must be",
+        ),
+        (vec!["--teacher", "nowhere"], "--teacher nowhere"),
+    ] {
+        let mut args = train_args(spec, &data, "refused", "1");
+        args.extend(extra.iter().copied());
+        let (code, out, err) = hrf(&s.0, &args);
+        assert_eq!(code, Some(1), "{extra:?}: {out}\n{err}");
+        assert!(err.contains(needle), "{extra:?}: {err}");
+        assert!(!s.path("refused").exists(), "{extra:?}");
+    }
+}

@@ -47,6 +47,26 @@ pub struct Args {
     pub lr: Option<f64>,
     #[command(flatten)]
     pub recipe: RecipeArgs,
+    /// Distill from this trained run (a run directory of `hrf train`; its best weights, run
+    /// through the folded model, on exactly the batches the student sees).
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// α of the distilled loss `(1 − α)·CE + α·T²·KL(teacher ‖ student)`, in [0, 1].
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        allow_negative_numbers = true,
+        requires = "teacher"
+    )]
+    pub kd_weight: f32,
+    /// Temperature T of the softened distributions, in (0, 100].
+    #[arg(
+        long,
+        default_value_t = 2.0,
+        allow_negative_numbers = true,
+        requires = "teacher"
+    )]
+    pub kd_temperature: f32,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -272,6 +292,21 @@ impl Args {
     /// Every option problem, one per line; checked before anything is read or written.
     fn validate(&self) -> Result<(), CliError> {
         let mut problems = self.recipe.problems();
+        if !(self.kd_weight.is_finite() && (0.0..=1.0).contains(&self.kd_weight)) {
+            problems.push(format!(
+                "--kd-weight {} must be a finite number in [0, 1] (the default is 0.5)",
+                self.kd_weight
+            ));
+        }
+        if !(self.kd_temperature.is_finite()
+            && self.kd_temperature > 0.0
+            && self.kd_temperature <= 100.0)
+        {
+            problems.push(format!(
+                "--kd-temperature {} must be a finite number in (0, 100] (the default is 2)",
+                self.kd_temperature
+            ));
+        }
         if let Some(lr) = self.lr
             && !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR)
         {
@@ -292,6 +327,40 @@ impl Args {
     fn config(&self, plan: &hrf_runtime::plan::ModelPlan) -> TrainConfig {
         self.recipe.config(plan, self.seed, self.lr)
     }
+}
+
+/// The teacher of `--teacher DIR`: its best weights folded, and the record run.json keeps.
+fn load_teacher(
+    dir: &std::path::Path,
+    weight: f32,
+    temperature: f32,
+) -> Result<(crate::training::Teacher, crate::training::TeacherRef), CliError> {
+    let model = LoadedModel::load(dir, None).map_err(|e| {
+        CliError(format!(
+            "--teacher {}: {e}; pass the run directory of a finished `hrf train`",
+            dir.display()
+        ))
+    })?;
+    let plan = model.checkpoint.plan;
+    let weights =
+        hrf_runtime::fold::fold_model(plan, &model.checkpoint.params, &model.checkpoint.buffers)
+            .map_err(|e| {
+                CliError(format!(
+                    "--teacher {}: cannot fold {}: {e}",
+                    dir.display(),
+                    plan.name
+                ))
+            })?;
+    Ok((
+        crate::training::Teacher { plan, weights },
+        crate::training::TeacherRef {
+            run: dir.display().to_string(),
+            spec_name: plan.name.to_owned(),
+            spec_hash: plan.spec_hash.to_owned(),
+            weight,
+            temperature,
+        },
+    ))
 }
 
 /// The command-line spelling of a value-enum option.
@@ -353,7 +422,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     // Fail on an unusable --out before loading data or training.
     check_dir_creatable(&out).map_err(|e| CliError(e.to_string()))?;
     let state = state_path(&out);
-    let config = args.config(plan);
+    let mut config = args.config(plan);
+    let teacher = match &args.teacher {
+        None => None,
+        Some(dir) => {
+            let (teacher, record) = load_teacher(dir, args.kd_weight, args.kd_temperature)?;
+            config.teacher = Some(record);
+            Some(teacher)
+        }
+    };
     let previous = RunInfo::load(&out).map_err(|e| CliError(e.to_string()))?;
     // A run killed before its first checkpoint has a record but no state: it restarts from
     // step 0, which is exactly where it stood.
@@ -484,6 +561,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         resume: resume_from_state,
         crash_after_steps: args.crash_after_steps,
         bars: Some(&bars),
+        teacher: teacher.as_ref(),
     })
     .map_err(|e| CliError(e.to_string()))?;
     println!(

@@ -158,6 +158,7 @@ pub fn run_cell(job: &CellJob<'_>) -> Result<CellOutput, String> {
         resume,
         crash_after_steps: job.crash_after_steps,
         bars: job.bars,
+        teacher: None,
     })
     .map_err(|e| e.to_string())?;
     let train_seconds = t0.elapsed().as_secs_f64();

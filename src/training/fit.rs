@@ -58,6 +58,43 @@ pub struct TrainJob<'a> {
     pub crash_after_steps: Option<u64>,
     /// Progress bars are drawn here; hidden when `None`.
     pub bars: Option<&'a MultiProgress>,
+    /// The folded teacher of a distilled run (`config.teacher` names it).
+    pub teacher: Option<&'a Teacher>,
+}
+
+/// A trained teacher, run through its folded model: it sees exactly the batch the student
+/// sees (same crop, same SpecAugment masks — the "consistent teaching" of Beyer et al. 2022).
+pub struct Teacher {
+    pub plan: &'static ModelPlan,
+    pub weights: Vec<f32>,
+}
+
+impl Teacher {
+    /// `(batch, classes)` logits of every utterance of `batch`, in parallel.
+    fn logits(&self, batch: &Batch) -> Result<Vec<f32>, TrainRunError> {
+        use rayon::prelude::*;
+        let classes = self.plan.num_classes();
+        let scratch = hrf_runtime::infer::scratch_len(self.plan);
+        let rows: Vec<Vec<f32>> = (0..batch.len())
+            .into_par_iter()
+            .map_init(
+                || vec![0.0f32; scratch],
+                |scratch, k| {
+                    let mut out = vec![0.0f32; classes];
+                    hrf_runtime::infer::predict_folded(
+                        self.plan,
+                        &self.weights,
+                        batch.utterance_frames(k),
+                        scratch,
+                        &mut out,
+                    )
+                    .map(|()| out)
+                    .map_err(|e| TrainRunError::Other(format!("the teacher refused an input: {e}")))
+                },
+            )
+            .collect::<Result<_, _>>()?;
+        Ok(rows.concat())
+    }
 }
 
 /// A new seed per step, a pure function of `(seed, step)` (SplitMix64 finaliser).
@@ -85,6 +122,28 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
         ..
     } = *job;
     let limit = config.max_frames.min(plan.max_frames).max(1);
+    match (job.teacher, &config.teacher) {
+        (None, None) => {}
+        (Some(t), Some(r)) => {
+            if t.plan.classes != plan.classes || t.plan.features != plan.features {
+                return Err(TrainRunError::Other(format!(
+                    "teacher {} ({}) has other classes or features than {}; distill from a model of the same task",
+                    r.run, t.plan.name, plan.name
+                )));
+            }
+            if t.plan.max_frames < limit {
+                return Err(TrainRunError::Other(format!(
+                    "teacher {} takes at most {} frames, the student's crops have {limit}; pass --max-frames {}",
+                    r.run, t.plan.max_frames, t.plan.max_frames
+                )));
+            }
+        }
+        _ => {
+            return Err(TrainRunError::Other(
+                "a distilled run needs both its teacher's record and its folded weights".to_owned(),
+            ));
+        }
+    }
     let train_set = &fold.train;
     let val_set = if fold.val.is_empty() {
         return Err(TrainRunError::Other(format!(
@@ -269,6 +328,12 @@ pub fn train(job: &TrainJob<'_>) -> Result<TrainOutcome, TrainRunError> {
                         &mut utterance_rng(config.seed, step, k, Stream::Masks),
                     );
                 }
+            }
+            if let (Some(teacher), Some(kd)) = (job.teacher, &config.teacher) {
+                let logits = teacher.logits(&batch)?;
+                model
+                    .set_distillation(&logits, kd.weight, kd.temperature)
+                    .map_err(engine)?;
             }
             let mode = Mode::Train {
                 dropout_seed: step_seed(config.seed, progress.global_step),

@@ -11,7 +11,7 @@ mod fit;
 pub mod predict;
 pub mod recipe;
 
-pub use fit::{TrainJob, TrainOutcome, state_path, train};
+pub use fit::{Teacher, TrainJob, TrainOutcome, state_path, train};
 
 use hrf_runtime::plan::ModelPlan;
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,24 @@ pub struct TrainConfig {
     /// Which validation score picks the best checkpoint and drives early stopping.
     #[serde(default)]
     pub select: Select,
+    /// Knowledge distillation toward a trained teacher (`None`: off; absent from the records
+    /// of runs without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teacher: Option<TeacherRef>,
+}
+
+/// The teacher of a distilled run, as recorded in its run.json: which run, which spec (name
+/// and hash), and the distillation settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeacherRef {
+    /// The teacher's run directory, as given.
+    pub run: String,
+    pub spec_name: String,
+    pub spec_hash: String,
+    /// α: the loss is `(1 − α)·CE + α·KD`.
+    pub weight: f32,
+    /// T of the softened distributions.
+    pub temperature: f32,
 }
 
 fn one() -> f64 {
@@ -177,6 +195,7 @@ impl TrainConfig {
             label_smoothing: 0.1,
             class_weights: ClassWeights::None,
             select: Select::Ua,
+            teacher: None,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod attention;
 pub mod batch_norm;
 pub mod conv1d;
 pub mod cross_entropy;
+pub mod distillation;
 pub mod dropout;
 pub mod gemm;
 pub mod glu;

@@ -12,6 +12,7 @@ use crate::batch::{Batch, UtteranceRef};
 use crate::kernels::cross_entropy::{
     CrossEntropyDims, cross_entropy_backward, cross_entropy_forward,
 };
+use crate::kernels::distillation::{KdDims, kd_backward, kd_forward};
 use crate::plan::{ModelPlan, PlanOp};
 use crate::real::Real;
 
@@ -68,6 +69,21 @@ pub struct TrainModel<T: Real = f32> {
     class_weights: Option<Vec<T>>,
     /// Label smoothing ε of the training objective.
     label_smoothing: T,
+    /// Distillation toward a teacher's logits for the next Train forward (`None`: off).
+    kd: Option<Distillation<T>>,
+}
+
+/// The teacher's logits of one batch and the distillation settings (see
+/// `kernels::distillation`): the Train loss is `(1 − weight)·CE + weight·KD`.
+#[derive(Clone, Debug)]
+struct Distillation<T> {
+    weight: T,
+    temperature: T,
+    /// (batch, classes)
+    teacher: Vec<T>,
+    p_student: Vec<T>,
+    p_teacher: Vec<T>,
+    lse: Vec<T>,
 }
 
 impl<T: Real> TrainModel<T> {
@@ -117,6 +133,7 @@ impl<T: Real> TrainModel<T> {
             hrf,
             class_weights: None,
             label_smoothing: T::ZERO,
+            kd: None,
         })
     }
 
@@ -221,6 +238,83 @@ impl<T: Real> TrainModel<T> {
     }
 
     /// Class weights and label smoothing of a forward in `mode` (plain for [`Mode::Eval`]).
+    /// Distills the next Train forwards toward `teacher` logits `(batch, classes)` of the batch
+    /// they see: loss `(1 − weight)·CE + weight·T²·KL(softmax(teacher/T) ‖ softmax(student/T))`.
+    /// `weight ∈ [0, 1]`, `temperature > 0`. Call it before each forward with that batch's
+    /// teacher logits; [`TrainModel::clear_distillation`] turns it off. Eval forwards ignore it.
+    pub fn set_distillation(
+        &mut self,
+        teacher: &[f32],
+        weight: f32,
+        temperature: f32,
+    ) -> Result<(), TrainError> {
+        let bad = |what: std::string::String| TrainError::Objective { what };
+        if !(weight.is_finite() && (0.0..=1.0).contains(&weight)) {
+            return Err(bad(std::format!(
+                "distillation weight {weight} must be in [0, 1]"
+            )));
+        }
+        if !(temperature.is_finite() && temperature > 0.0 && temperature <= 100.0) {
+            return Err(bad(std::format!(
+                "distillation temperature {temperature} must be in (0, 100]"
+            )));
+        }
+        let classes = self.plan.num_classes();
+        if teacher.is_empty() || !teacher.len().is_multiple_of(classes) {
+            return Err(bad(std::format!(
+                "{} teacher logits are not whole rows of {classes} classes",
+                teacher.len()
+            )));
+        }
+        if let Some(i) = teacher.iter().position(|x| !x.is_finite()) {
+            return Err(bad(std::format!(
+                "teacher logit {i} is {}; the teacher's weights are corrupt",
+                teacher[i]
+            )));
+        }
+        let kd = self.kd.get_or_insert_with(|| Distillation {
+            weight: T::ZERO,
+            temperature: T::ONE,
+            teacher: Vec::new(),
+            p_student: Vec::new(),
+            p_teacher: Vec::new(),
+            lse: Vec::new(),
+        });
+        kd.weight = T::from_f64(f64::from(weight));
+        kd.temperature = T::from_f64(f64::from(temperature));
+        kd.teacher.clear();
+        kd.teacher
+            .extend(teacher.iter().map(|&x| T::from_f64(f64::from(x))));
+        Ok(())
+    }
+
+    /// Turns distillation off.
+    pub fn clear_distillation(&mut self) {
+        self.kd = None;
+    }
+
+    /// The distillation of a Train forward over `rows` utterances, if set and sized for them.
+    fn distillation(
+        &self,
+        mode: Mode,
+        rows: usize,
+    ) -> Result<Option<&Distillation<T>>, TrainError> {
+        match (mode, &self.kd) {
+            (Mode::Train { .. }, Some(kd)) => {
+                if kd.teacher.len() != rows * self.plan.num_classes() {
+                    return Err(TrainError::Objective {
+                        what: std::format!(
+                            "teacher logits for {} utterances, batch of {rows}",
+                            kd.teacher.len() / self.plan.num_classes()
+                        ),
+                    });
+                }
+                Ok(Some(kd))
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn objective(&self, mode: Mode) -> (Option<&[T]>, T) {
         match mode {
             Mode::Train { .. } => (self.class_weights.as_deref(), self.label_smoothing),
@@ -390,6 +484,33 @@ impl<T: Real> TrainModel<T> {
             CrossEntropyDims { rows: b, classes },
         );
         self.probs = probs;
+        let loss = match self
+            .distillation(mode, b)?
+            .map(|kd| (kd.weight, kd.temperature))
+        {
+            None => loss,
+            Some((weight, temperature)) => {
+                let student = output_of(&self.layers, &self.input).to_vec();
+                let Some(kd) = self.kd.as_mut() else {
+                    return Err(TrainError::NoForward);
+                };
+                sized(&mut kd.p_student, b * classes);
+                sized(&mut kd.p_teacher, b * classes);
+                sized(&mut kd.lse, 2 * b);
+                let (ls, lt) = kd.lse.split_at_mut(b);
+                let soft = kd_forward(
+                    &mut kd.p_student,
+                    &mut kd.p_teacher,
+                    ls,
+                    lt,
+                    &student,
+                    &kd.teacher,
+                    temperature,
+                    KdDims { rows: b, classes },
+                );
+                (T::ONE - weight) * loss + weight * soft
+            }
+        };
         if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss { step: self.step });
         }
@@ -415,15 +536,26 @@ impl<T: Real> TrainModel<T> {
         let mut spare = core::mem::take(&mut self.spare);
         zeroed(&mut grad, b * classes);
         let (weights, smoothing) = self.objective(mode);
+        let kd = self.distillation(mode, b)?;
         cross_entropy_backward(
             &mut grad,
             &self.probs,
             &self.labels,
             weights,
             smoothing,
-            T::ONE,
+            kd.map_or(T::ONE, |kd| T::ONE - kd.weight),
             CrossEntropyDims { rows: b, classes },
         );
+        if let Some(kd) = kd {
+            kd_backward(
+                &mut grad,
+                &kd.p_student,
+                &kd.p_teacher,
+                kd.temperature,
+                kd.weight,
+                KdDims { rows: b, classes },
+            );
+        }
         // Layer i needs its input gradient only if a layer before it has params.
         let first_trainable = self.layers.iter().position(|l| l.has_params());
         let mut cx = Bwd {

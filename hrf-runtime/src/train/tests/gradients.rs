@@ -37,13 +37,29 @@ fn randomised_model(yaml: &str, seed: u64) -> TrainModel<f64> {
 }
 
 fn check_all_params(yaml: &str, mode: Mode) {
-    check_all_params_with(yaml, mode, None, 0.0);
+    check_all_params_with(yaml, mode, None, 0.0, None);
 }
 
-fn check_all_params_with(yaml: &str, mode: Mode, weights: Option<&[f32]>, smoothing: f32) {
+/// `kd`: `(weight, temperature)` of a distillation toward fixed teacher logits.
+fn check_all_params_with(
+    yaml: &str,
+    mode: Mode,
+    weights: Option<&[f32]>,
+    smoothing: f32,
+    kd: Option<(f32, f32)>,
+) {
     let mut model = randomised_model(yaml, 11);
     if let Err(e) = model.set_objective(weights, smoothing) {
         panic!("{e}");
+    }
+    if let Some((weight, temperature)) = kd {
+        let classes = model.plan().num_classes();
+        let teacher: Vec<f32> = (0..3 * classes)
+            .map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.4)
+            .collect();
+        if let Err(e) = model.set_distillation(&teacher, weight, temperature) {
+            panic!("{e}");
+        }
     }
     let plan = model.plan();
     // Three utterances of different lengths: padding and packing must not leak.
@@ -89,7 +105,81 @@ fn whole_model_gradients_with_class_weights_and_label_smoothing() {
     let yaml = ALL_SPECS[0];
     let classes = plan(yaml).num_classes();
     let weights: Vec<f32> = (0..classes).map(|c| 0.5 + 0.4 * c as f32).collect();
-    check_all_params_with(yaml, Mode::Train { dropout_seed: 5 }, Some(&weights), 0.1);
+    check_all_params_with(
+        yaml,
+        Mode::Train { dropout_seed: 5 },
+        Some(&weights),
+        0.1,
+        None,
+    );
+}
+
+/// Knowledge distillation (with class weights and smoothing on the hard-label part) through
+/// the whole model.
+#[test]
+fn whole_model_gradients_with_distillation() {
+    let yaml = ALL_SPECS[0];
+    let classes = plan(yaml).num_classes();
+    let weights: Vec<f32> = (0..classes).map(|c| 0.5 + 0.4 * c as f32).collect();
+    check_all_params_with(
+        yaml,
+        Mode::Train { dropout_seed: 5 },
+        Some(&weights),
+        0.1,
+        Some((0.7, 2.5)),
+    );
+}
+
+/// Distillation changes Train losses only, refuses bad settings, and needs teacher rows for
+/// every utterance of the batch.
+#[test]
+fn distillation_applies_to_train_forwards_only() {
+    let yaml = ALL_SPECS[0];
+    let mut model = randomised_model(yaml, 3);
+    let plan = model.plan();
+    let classes = plan.num_classes();
+    let utts = random_utterances(plan, &[12, 20], 2);
+    let batch = batch_of(plan, &utts, &[1, 0]);
+    let train = Mode::Train { dropout_seed: 1 };
+    let eval_plain = model.forward(&batch, Mode::Eval).unwrap_or(f64::NAN);
+    let train_plain = model.forward(&batch, train).unwrap_or(f64::NAN);
+    let teacher = vec![0.5f32; 2 * classes];
+    assert!(model.set_distillation(&teacher, 1.5, 2.0).is_err());
+    assert!(model.set_distillation(&teacher, 0.5, 0.0).is_err());
+    assert!(
+        model
+            .set_distillation(&[f32::NAN; 8][..classes], 0.5, 2.0)
+            .is_err()
+    );
+    if let Err(e) = model.set_distillation(&teacher, 0.0, 2.0) {
+        panic!("{e}");
+    }
+    // Weight 0 is the plain loss.
+    assert_eq!(
+        model.forward(&batch, train).unwrap_or(f64::NAN),
+        train_plain
+    );
+    if let Err(e) = model.set_distillation(&teacher, 0.5, 2.0) {
+        panic!("{e}");
+    }
+    assert_eq!(
+        model.forward(&batch, Mode::Eval).unwrap_or(f64::NAN),
+        eval_plain
+    );
+    let distilled = model.forward(&batch, train).unwrap_or(f64::NAN);
+    assert!(distilled.is_finite() && distilled != train_plain);
+    if let Err(e) = model.set_distillation(&teacher[..classes], 0.5, 2.0) {
+        panic!("{e}");
+    }
+    assert!(
+        model.forward(&batch, train).is_err(),
+        "one teacher row for two utterances"
+    );
+    model.clear_distillation();
+    assert_eq!(
+        model.forward(&batch, train).unwrap_or(f64::NAN),
+        train_plain
+    );
 }
 
 /// An Eval forward ignores the training objective: validation losses stay plain
