@@ -182,3 +182,73 @@ fn bad_study_options_are_refused_before_anything_is_written() {
     assert_eq!(code, Some(1));
     assert!(err.contains("twice"), "{err}");
 }
+
+#[test]
+fn a_distilled_spec_learns_from_the_teacher_cell_of_its_own_fold_and_seed() {
+    let s = Scratch::new("study-kd");
+    s.write("tiny.yaml", TINY_SPEC);
+    s.write("other.yaml", OTHER_SPEC);
+    let manifest = cli_common::tiny_corpus(&s.path("corpus"), 3, 1, &CLASSES);
+    let data = format!("manifest:{}", manifest.display());
+    let mut args = study_args(&data, "kd");
+    // The student is listed first: its teacher's cells still run before it.
+    args[2] = "tiny.yaml,other.yaml";
+    args[4] = "other.yaml";
+    let folds = args.iter().position(|a| *a == "--folds").unwrap();
+    args[folds + 1] = "1";
+    args.extend(["--teacher", "tiny.yaml=other.yaml", "--kd-weight", "0.6"]);
+
+    // --plan marks what a distilled cell waits for; run out of order, it says so.
+    let mut plan = args.clone();
+    plan.push("--plan");
+    let (code, out, err) = hrf(&s.0, &plan);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let student = lines.iter().find(|l| l["id"] == "tiny_hrf-f1-s0").unwrap();
+    assert_eq!(student["after"], "tiny_other-f1-s0");
+    assert!(student["command"].as_str().unwrap().contains("--teacher tiny.yaml=other.yaml"));
+    let mut early = args.clone();
+    early.extend(["--cell", "tiny_hrf-f1-s0"]);
+    let (code, _, err) = hrf(&s.0, &early);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("distills from cell tiny_other-f1-s0, which has not finished; run it first"),
+        "{err}"
+    );
+
+    let (code, out, err) = hrf(&s.0, &args);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(s.path("kd/cells/tiny_hrf-f1-s0/run.json")).unwrap(),
+    )
+    .unwrap();
+    let teacher = &run["hyper"]["teacher"];
+    assert_eq!(teacher["run"], "cells/tiny_other-f1-s0", "{run}");
+    assert_eq!(teacher["spec_name"], "TinyOther");
+    let teacher_run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(s.path("kd/cells/tiny_other-f1-s0/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(teacher_run["hyper"].get("teacher").is_none());
+    // Run again: all finished, nothing retrained.
+    let (code, out, err) = hrf(&s.0, &args);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(!out.contains("test UA"), "{out}");
+    let results = results(&s, "kd");
+    assert_eq!(results["settings"]["teachers"][0][0], "tiny_hrf");
+
+    // A teacher that is itself distilled, or outside --specs, is refused.
+    let mut chain = args.clone();
+    chain.extend(["--teacher", "other.yaml=tiny.yaml"]);
+    let (code, _, err) = hrf(&s.0, &chain);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--teacher other.yaml=tiny.yaml"), "{err}");
+    let mut outside = args.clone();
+    outside.extend(["--teacher", "tiny.yaml=conformer_large"]);
+    let (code, _, err) = hrf(&s.0, &outside);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is not one of --specs"), "{err}");
+}

@@ -56,6 +56,16 @@ pub struct Args {
     pub lr: Vec<String>,
     #[command(flatten)]
     pub recipe: RecipeArgs,
+    /// `STUDENT=TEACHER` (both in --specs, repeatable): every STUDENT cell distills from the
+    /// TEACHER cell of the same fold and seed, which runs first.
+    #[arg(long)]
+    pub teacher: Vec<String>,
+    /// α of distilled cells: loss `(1 − α)·CE + α·T²·KL(teacher ‖ student)`, in [0, 1].
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub kd_weight: f32,
+    /// Temperature of distilled cells, in (0, 100].
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub kd_temperature: f32,
     /// Timed folded runs per cell for the latency column.
     #[arg(long, default_value_t = 30)]
     pub bench_runs: usize,
@@ -172,6 +182,60 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
             }
         }
     }
+    let module_of = |given: &str| -> String {
+        SpecSource::resolve(given.trim())
+            .ok()
+            .and_then(|s| s.plan().ok().map(|p| p.module.to_owned()))
+            .unwrap_or_else(|| given.trim().to_owned())
+    };
+    let mut teachers: Vec<(String, String)> = Vec::new();
+    for given in &args.teacher {
+        let Some((student, teacher)) = given.split_once('=') else {
+            return Err(CliError(format!(
+                "--teacher {given}: write STUDENT=TEACHER, e.g. `conformer_light=conformer_large`"
+            )));
+        };
+        let (student, teacher) = (module_of(student), module_of(teacher));
+        for m in [&student, &teacher] {
+            if !modules.contains(m) {
+                return Err(CliError(format!(
+                    "--teacher {given}: `{m}` is not one of --specs ({}); add it to --specs",
+                    modules.join(", ")
+                )));
+            }
+        }
+        if student == teacher || teachers.iter().any(|(s, _)| *s == teacher) {
+            return Err(CliError(format!(
+                "--teacher {given}: a teacher is trained without distillation, and not by itself"
+            )));
+        }
+        if teachers.iter().any(|(s, _)| *s == student) {
+            return Err(CliError(format!(
+                "--teacher {given}: `{student}` has a teacher already"
+            )));
+        }
+        if teachers.iter().any(|(_, t)| *t == student) {
+            return Err(CliError(format!(
+                "--teacher {given}: `{student}` teaches another spec; a teacher is trained without distillation"
+            )));
+        }
+        teachers.push((student, teacher));
+    }
+    if !(args.kd_weight.is_finite() && (0.0..=1.0).contains(&args.kd_weight)) {
+        return Err(CliError(format!(
+            "--kd-weight {} must be a finite number in [0, 1] (the default is 0.5)",
+            args.kd_weight
+        )));
+    }
+    if !(args.kd_temperature.is_finite()
+        && args.kd_temperature > 0.0
+        && args.kd_temperature <= 100.0)
+    {
+        return Err(CliError(format!(
+            "--kd-temperature {} must be a finite number in (0, 100] (the default is 2)",
+            args.kd_temperature
+        )));
+    }
     let seeds = parse_list(&args.seeds, "seeds").map_err(CliError)?;
     let folds = fold_indices(&args.data, &args.folds, first.classes)?;
     let base = args.recipe.config(first, 0, None);
@@ -195,6 +259,8 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
         baseline,
         recipe,
         lr: lr.clone(),
+        kd: (!teachers.is_empty()).then_some((args.kd_weight, args.kd_temperature)),
+        teachers,
     };
     Ok(Resolved {
         specs,
@@ -302,6 +368,13 @@ fn cell_command(args: &Args, r: &Resolved, id: &str) -> String {
         parts.extend(["--lr".into(), format!("{m}={lr:e}")]);
     }
     parts.extend(args.recipe.to_args());
+    for t in &args.teacher {
+        parts.extend(["--teacher".into(), t.clone()]);
+    }
+    if !args.teacher.is_empty() {
+        parts.extend(["--kd-weight".into(), args.kd_weight.to_string()]);
+        parts.extend(["--kd-temperature".into(), args.kd_temperature.to_string()]);
+    }
     parts.extend(["--bench-runs".into(), args.bench_runs.to_string()]);
     if let Some(c) = &args.cache_dir {
         parts.extend(["--cache-dir".into(), c.display().to_string()]);
@@ -330,7 +403,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     }
     if args.plan {
         for key in &grid {
-            let line = serde_json::json!({ "id": key.id(), "command": cell_command(&args, &r, &key.id()) });
+            let mut line = serde_json::json!({ "id": key.id(), "command": cell_command(&args, &r, &key.id()) });
+            if let Some(t) = teacher_of(&r, key) {
+                line["after"] = serde_json::Value::String(t.id());
+            }
             println!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
@@ -354,10 +430,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 .map_err(err)
         })
         .collect::<Result<_, _>>()?;
-    let todo: Vec<&CellKey> = grid
+    // Teachers' cells first: a distilled cell needs its teacher's.
+    let mut todo: Vec<&CellKey> = grid
         .iter()
         .filter(|k| args.cell.as_ref().is_none_or(|id| &k.id() == id))
         .collect();
+    todo.sort_by_key(|k| teacher_of(&r, k).is_some());
     let bars = MultiProgress::new();
     let grid_bar = bars.add(ProgressBar::new(todo.len() as u64));
     grid_bar.set_style(
@@ -379,7 +457,19 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     for key in todo {
         let spec = &r.specs[key.spec];
         let plan = spec.plan().map_err(CliError)?;
-        let config = args.recipe.config(plan, key.seed, Some(r.lr[key.spec].1));
+        let mut config = args.recipe.config(plan, key.seed, Some(r.lr[key.spec].1));
+        let teacher_key = teacher_of(&r, key);
+        if let Some(t) = &teacher_key {
+            let tplan = r.specs[t.spec].plan().map_err(CliError)?;
+            config.teacher = Some(crate::training::TeacherRef {
+                // Relative to the study, so a moved study still matches its records.
+                run: format!("cells/{}", t.id()),
+                spec_name: tplan.name.to_owned(),
+                spec_hash: tplan.spec_hash.to_owned(),
+                weight: args.kd_weight,
+                temperature: args.kd_temperature,
+            });
+        }
         let dir = key.dir(&args.out);
         let recipe = serde_json::to_value(&config).map_err(err)?;
         grid_bar.set_message(key.id());
@@ -387,6 +477,25 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             grid_bar.inc(1);
             continue;
         }
+        let teacher = match &teacher_key {
+            None => None,
+            Some(t) => {
+                if !t.dir(&args.out).join(cell::CELL_FILE).is_file() {
+                    return Err(CliError(format!(
+                        "cell {} distills from cell {}, which has not finished; run it first (`--cell {}`)",
+                        key.id(),
+                        t.id(),
+                        t.id()
+                    )));
+                }
+                let (teacher, _) = super::train::load_teacher(
+                    &t.dir(&args.out),
+                    args.kd_weight,
+                    args.kd_temperature,
+                )?;
+                Some(teacher)
+            }
+        };
         let fold = &all_folds[key.fold];
         let out = run_cell(&CellJob {
             id: key.id(),
@@ -396,6 +505,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             fold,
             fold_index: key.fold,
             also: &also,
+            teacher: teacher.as_ref(),
             config,
             dir,
             bench_runs: args.bench_runs,
@@ -428,6 +538,18 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let code = collect(&args.out, &r, &grid)?;
     println!("study finished in {:.0} s", start.elapsed().as_secs_f64());
     Ok(code)
+}
+
+/// The teacher cell of a distilled cell (same fold and seed), if it has one.
+fn teacher_of(r: &Resolved, key: &CellKey) -> Option<CellKey> {
+    let (_, teacher) = r.settings.teachers.iter().find(|(s, _)| *s == key.module)?;
+    let spec = r.modules.iter().position(|m| m == teacher)?;
+    Some(CellKey {
+        spec,
+        module: teacher.clone(),
+        fold: key.fold,
+        seed: key.seed,
+    })
 }
 
 /// Reads every finished cell of the grid and writes the report.

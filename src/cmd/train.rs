@@ -330,7 +330,7 @@ impl Args {
 }
 
 /// The teacher of `--teacher DIR`: its best weights folded, and the record run.json keeps.
-fn load_teacher(
+pub fn load_teacher(
     dir: &std::path::Path,
     weight: f32,
     temperature: f32,

@@ -86,6 +86,8 @@ pub struct CellJob<'a> {
     pub fold: &'a Fold,
     pub fold_index: usize,
     pub also: &'a [(String, Corpus)],
+    /// The folded teacher of a distilled cell (`config.teacher` records it).
+    pub teacher: Option<&'a crate::training::Teacher>,
     pub config: TrainConfig,
     pub dir: PathBuf,
     pub bench_runs: usize,
@@ -158,7 +160,7 @@ pub fn run_cell(job: &CellJob<'_>) -> Result<CellOutput, String> {
         resume,
         crash_after_steps: job.crash_after_steps,
         bars: job.bars,
-        teacher: None,
+        teacher: job.teacher,
     })
     .map_err(|e| e.to_string())?;
     let train_seconds = t0.elapsed().as_secs_f64();

@@ -37,6 +37,13 @@ pub struct StudySettings {
     pub recipe: serde_json::Value,
     /// Peak learning rate per spec module.
     pub lr: Vec<(String, f64)>,
+    /// `(student module, teacher module)`: each student cell distills from the teacher's cell
+    /// of the same fold and seed (so the teacher never saw the student's test speakers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teachers: Vec<(String, String)>,
+    /// `(α, T)` of every distilled cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kd: Option<(f32, f32)>,
 }
 
 impl StudySettings {

@@ -573,6 +573,8 @@ mod tests {
             baseline: None,
             recipe: json!({}),
             lr: vec![],
+            teachers: vec![],
+            kd: None,
         };
         let names = modules.clone();
         let refs: Vec<&str> = modules.iter().map(String::as_str).collect();

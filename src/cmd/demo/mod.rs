@@ -210,6 +210,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             fold: &fold,
             fold_index,
             also: &[],
+            teacher: None,
             config,
             dir: run_dir.clone(),
             bench_runs: settings.bench_runs,
@@ -256,6 +257,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         also: Vec::new(),
         baseline: None,
         recipe,
+        teachers: Vec::new(),
+        kd: None,
         lr: modules
             .iter()
             .map(|m| (m.clone(), crate::training::default_lr(m)))
