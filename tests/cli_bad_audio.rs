@@ -91,7 +91,10 @@ fn bad_wavs_in_a_corpus_are_skipped_with_their_reasons_and_training_goes_on() {
             "{} declares a sample rate of 4294967291 Hz, outside the supported 1000–384000 Hz",
             huge.display()
         ),
-        format!("{} is not a WAV file (no RIFF header)", notes.display()),
+        format!(
+            "{} is not a WAV file (no RIFF header; it starts with 74 6f 64 6f 0a",
+            notes.display()
+        ),
     ] {
         assert!(err.contains(&needle), "missing `{needle}` in:\n{err}");
     }

@@ -209,7 +209,12 @@ fn a_distilled_spec_learns_from_the_teacher_cell_of_its_own_fold_and_seed() {
         .collect();
     let student = lines.iter().find(|l| l["id"] == "tiny_hrf-f1-s0").unwrap();
     assert_eq!(student["after"], "tiny_other-f1-s0");
-    assert!(student["command"].as_str().unwrap().contains("--teacher tiny.yaml=other.yaml"));
+    assert!(
+        student["command"]
+            .as_str()
+            .unwrap()
+            .contains("--teacher tiny.yaml=other.yaml")
+    );
     let mut early = args.clone();
     early.extend(["--cell", "tiny_hrf-f1-s0"]);
     let (code, _, err) = hrf(&s.0, &early);
