@@ -238,21 +238,102 @@ pub fn run_cell(job: &CellJob<'_>) -> Result<CellOutput, String> {
     })
 }
 
+/// What differs between a recorded run and the one about to run: spec, corpus, fold, seed and
+/// split by name, the training settings as configs (as `hrf train --resume` compares them, so
+/// recipe settings a record from before they existed lacks take their "off" defaults).
+fn run_differences(previous: &RunInfo, now: &RunInfo) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, was: String, is: String| {
+        if was != is {
+            out.push(format!("{name}: run {was}, now {is}"));
+        }
+    };
+    field("spec", previous.spec_hash.clone(), now.spec_hash.clone());
+    field("data", previous.data.clone(), now.data.clone());
+    field("fold", previous.fold_name.clone(), now.fold_name.clone());
+    field("seed", previous.seed.to_string(), now.seed.to_string());
+    field("classes", previous.classes.join(","), now.classes.join(","));
+    let split = |r: &RunInfo| {
+        format!(
+            "{}/{}/{}",
+            r.train_utterances, r.val_utterances, r.test_utterances
+        )
+    };
+    field("train/val/test utterances", split(previous), split(now));
+    let recorded = TrainConfig::from_record(&previous.hyper)
+        .map_err(|e| format!("the run's training settings are not readable ({e})"))?;
+    let config = TrainConfig::from_record(&now.hyper)?;
+    if recorded != config {
+        out.extend(recorded.differences(&config));
+    }
+    Ok(out)
+}
+
 /// Writes a new run's record, or checks that an existing one matches (then the run is resumed,
 /// which returns at once when it had finished). Returns whether to resume.
 pub fn prepare_run_dir(dir: &Path, info: &RunInfo, spec: &SpecSource) -> Result<bool, String> {
     let state = dir.join(STATE_FILE);
     if state.is_file() {
         let previous = RunInfo::load(dir).map_err(|e| e.to_string())?;
-        if previous.as_ref() == Some(info) {
+        let differences = match &previous {
+            Some(previous) => run_differences(previous, info)?,
+            None => vec![format!("{} is missing", crate::run::RUN_FILE)],
+        };
+        if differences.is_empty() {
             return Ok(true);
         }
         return Err(format!(
-            "{} holds a run with other settings (corpus, fold, seed or training settings); pass another --out to keep it, or delete it",
-            dir.display()
+            "{} holds a run with other settings ({}); pass another --out to keep it, or delete it",
+            dir.display(),
+            differences.join("; ")
         ));
     }
     write_text_atomic(&dir.join(SPEC_FILE), &spec.text).map_err(|e| e.to_string())?;
     info.save(dir).map_err(|e| e.to_string())?;
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(seed: u64, config: &TrainConfig) -> RunInfo {
+        RunInfo {
+            spec_name: "ConformerLight".into(),
+            spec_hash: "abc".into(),
+            spec_path: "conformer_light".into(),
+            data: "synth".into(),
+            fold: 0,
+            fold_name: "ses1".into(),
+            seed,
+            classes: vec!["neutral".into(), "angry".into()],
+            train_utterances: 10,
+            val_utterances: 2,
+            test_utterances: 4,
+            hyper: serde_json::to_value(config).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_recorded_run_is_compared_field_by_field_and_names_what_differs() {
+        let plan = SpecSource::resolve("conformer_light")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let config = TrainConfig::recipe_defaults(plan, 0);
+        let same = info(0, &config);
+        assert_eq!(
+            run_differences(&same, &info(0, &config)).unwrap(),
+            Vec::<String>::new()
+        );
+
+        let longer = TrainConfig {
+            epochs: config.epochs + 1,
+            ..config.clone()
+        };
+        let diff = run_differences(&same, &info(1, &longer)).unwrap();
+        assert_eq!(diff.len(), 2, "{diff:?}");
+        assert_eq!(diff[0], "seed: run 0, now 1");
+        assert!(diff[1].starts_with("epochs: run 20, now 21"), "{diff:?}");
+    }
 }
