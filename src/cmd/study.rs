@@ -221,20 +221,9 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
         }
         teachers.push((student, teacher));
     }
-    if !(args.kd_weight.is_finite() && (0.0..=1.0).contains(&args.kd_weight)) {
-        return Err(CliError(format!(
-            "--kd-weight {} must be a finite number in [0, 1] (the default is 0.5)",
-            args.kd_weight
-        )));
-    }
-    if !(args.kd_temperature.is_finite()
-        && args.kd_temperature > 0.0
-        && args.kd_temperature <= 100.0)
-    {
-        return Err(CliError(format!(
-            "--kd-temperature {} must be a finite number in (0, 100] (the default is 2)",
-            args.kd_temperature
-        )));
+    let kd = super::train::kd_problems(args.kd_weight, args.kd_temperature);
+    if !kd.is_empty() {
+        return Err(CliError(kd.join("\n")));
     }
     let seeds = parse_list(&args.seeds, "seeds").map_err(CliError)?;
     let folds = fold_indices(&args.data, &args.folds, first.classes)?;

@@ -288,25 +288,27 @@ impl RecipeArgs {
     }
 }
 
+/// The problems of `--kd-weight` and `--kd-temperature` (shared by `hrf train` and `hrf study`).
+pub fn kd_problems(weight: f32, temperature: f32) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !(weight.is_finite() && (0.0..=1.0).contains(&weight)) {
+        problems.push(format!(
+            "--kd-weight {weight} must be a finite number in [0, 1] (the default is 0.5)"
+        ));
+    }
+    if !(temperature.is_finite() && temperature > 0.0 && temperature <= 100.0) {
+        problems.push(format!(
+            "--kd-temperature {temperature} must be a finite number in (0, 100] (the default is 2)"
+        ));
+    }
+    problems
+}
+
 impl Args {
     /// Every option problem, one per line; checked before anything is read or written.
     fn validate(&self) -> Result<(), CliError> {
         let mut problems = self.recipe.problems();
-        if !(self.kd_weight.is_finite() && (0.0..=1.0).contains(&self.kd_weight)) {
-            problems.push(format!(
-                "--kd-weight {} must be a finite number in [0, 1] (the default is 0.5)",
-                self.kd_weight
-            ));
-        }
-        if !(self.kd_temperature.is_finite()
-            && self.kd_temperature > 0.0
-            && self.kd_temperature <= 100.0)
-        {
-            problems.push(format!(
-                "--kd-temperature {} must be a finite number in (0, 100] (the default is 2)",
-                self.kd_temperature
-            ));
-        }
+        problems.extend(kd_problems(self.kd_weight, self.kd_temperature));
         if let Some(lr) = self.lr
             && !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR)
         {
@@ -636,16 +638,7 @@ fn write_train_report(
         out.display()
     );
     md.push_str(&scores.markdown());
-    for f in plots
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "svg"))
-    {
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        md.push_str(&format!("\n![{name}]({name})\n"));
-    }
+    crate::report::embed_svgs(&mut md, &plots);
     write_text_atomic(&out.join("report.md"), &md).map_err(|e| fail(e.to_string()))?;
     for w in warnings {
         eprintln!("warning: {w}");
