@@ -490,7 +490,9 @@ impl<T: Real> TrainModel<T> {
         {
             None => loss,
             Some((weight, temperature)) => {
-                let student = output_of(&self.layers, &self.input).to_vec();
+                // Disjoint fields: the logits stay borrowed from the layers while the
+                // distillation buffers are written.
+                let student = output_of(&self.layers, &self.input);
                 let Some(kd) = self.kd.as_mut() else {
                     return Err(TrainError::NoForward);
                 };
@@ -503,7 +505,7 @@ impl<T: Real> TrainModel<T> {
                     &mut kd.p_teacher,
                     ls,
                     lt,
-                    &student,
+                    student,
                     &kd.teacher,
                     temperature,
                     KdDims { rows: b, classes },
