@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::CliError;
 use super::fold::random_inputs;
 use crate::report::utc_now;
-use crate::run::{LoadedModel, SpecSource, ensure_writable_dir, write_text_atomic};
+use crate::run::{LoadedModel, SpecSource, ensure_writable_dir};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
@@ -256,14 +256,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         "model": args.model.as_ref().map(|m| m.display().to_string()),
         "bench": result,
     });
-    write_text_atomic(
-        &out.join("report.json"),
-        &serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| CliError(e.to_string()))?;
-    write_text_atomic(
-        &out.join("report.md"),
+    crate::report::write_md_json(
+        &out,
+        "report",
         &format!("# hrf bench — {}\n\n{md}", plan.name),
+        &report,
     )
     .map_err(|e| CliError(e.to_string()))?;
     println!("wrote {}", out.join("report.json").display());

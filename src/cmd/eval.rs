@@ -11,9 +11,7 @@ use super::CliError;
 use super::threads::init_threads;
 use crate::pipeline::{Corpus, cache_dir};
 use crate::report::{EvalScores, argmax, plots, utc_now};
-use crate::run::{
-    LoadedModel, check_dir_creatable, ensure_writable_dir, load_history, write_text_atomic,
-};
+use crate::run::{LoadedModel, check_dir_creatable, ensure_writable_dir, load_history};
 use crate::training::predict::{folded_logits, trained_logits};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -179,14 +177,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         "metrics": scores.metrics_json(),
     });
     ensure_writable_dir(&out).map_err(|e| CliError(e.to_string()))?;
-    let mut files = Vec::new();
-    let json_path = out.join("report.json");
-    write_text_atomic(
-        &json_path,
-        &serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| CliError(e.to_string()))?;
-    files.push(json_path);
     let (plot_files, warnings) = write_plots(&out, &scores, model.run_dir.as_deref());
     let mut md = format!(
         "# hrf eval — {}\n\n- model: `{}` ({} form)\n- spec: {} (hash {})\n- data: `{data}`, {split_name} ({} utterances)\n- seed: {}\n- date: {}\n\n",
@@ -200,18 +190,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         utc_now()
     );
     md.push_str(&scores.markdown());
-    for f in &plot_files {
-        if f.extension().is_some_and(|e| e == "svg") {
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            md.push_str(&format!("\n![{name}]({name})\n"));
-        }
-    }
-    let md_path = out.join("report.md");
-    write_text_atomic(&md_path, &md).map_err(|e| CliError(e.to_string()))?;
-    files.push(md_path);
+    crate::report::embed_svgs(&mut md, &plot_files);
+    let mut files = crate::report::write_md_json(&out, "report", &md, &report)
+        .map_err(|e| CliError(e.to_string()))?;
     files.extend(plot_files);
     for w in warnings {
         eprintln!("warning: {w}");

@@ -166,6 +166,38 @@ pub fn utc_now() -> String {
     format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
 }
 
+/// Appends an image line to `md` for every SVG plot among `files` (their PNG twins are for
+/// viewers without SVG).
+pub fn embed_svgs(md: &mut String, files: &[std::path::PathBuf]) {
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+    {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = write!(md, "\n![{name}]({name})\n");
+    }
+}
+
+/// Writes `<stem>.json` (pretty-printed) and then `<stem>.md` into `out`, each atomically;
+/// returns their paths, the Markdown first.
+pub fn write_md_json(
+    out: &std::path::Path,
+    stem: &str,
+    md: &str,
+    json: &Value,
+) -> Result<Vec<std::path::PathBuf>, crate::run::RunError> {
+    let json_path = out.join(format!("{stem}.json"));
+    let text = serde_json::to_string_pretty(json)
+        .map_err(|e| crate::run::RunError::Encode(e.to_string()))?;
+    crate::run::write_text_atomic(&json_path, &text)?;
+    let md_path = out.join(format!("{stem}.md"));
+    crate::run::write_text_atomic(&md_path, md)?;
+    Ok(vec![md_path, json_path])
+}
+
 /// `nproc` and the CPU model (from /proc/cpuinfo).
 pub fn machine() -> (usize, String) {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);

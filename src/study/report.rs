@@ -16,7 +16,6 @@ use serde_json::json;
 use super::stats::{MeanSd, Paired, mean_sd, paired};
 use super::{CellKey, CellRecord, StudySettings};
 use crate::report::{plots, utc_now};
-use crate::run::write_text_atomic;
 
 /// One spec's row.
 #[derive(Clone, Debug, Serialize)]
@@ -444,16 +443,7 @@ pub fn write(
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    md.push('\n');
-    for f in &files {
-        if f.extension().is_some_and(|e| e == "svg") {
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let _ = writeln!(md, "![{name}]({name})\n");
-        }
-    }
+    crate::report::embed_svgs(&mut md, &files);
 
     let missing: Vec<String> = expected
         .iter()
@@ -482,15 +472,8 @@ pub fn write(
             "timing": records.iter().map(|r| json!({ "id": r.id, "timing": r.timing })).collect::<Vec<_>>(),
         },
     });
-    let json_path = out.join("report.json");
-    write_text_atomic(
-        &json_path,
-        &serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| e.to_string())?;
-    let md_path = out.join("report.md");
-    write_text_atomic(&md_path, &md).map_err(|e| e.to_string())?;
-    let mut all = vec![md_path, json_path];
+    let mut all =
+        crate::report::write_md_json(out, "report", &md, &report).map_err(|e| e.to_string())?;
     all.extend(files);
     Ok(all)
 }

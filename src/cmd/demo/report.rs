@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::cmd::bench::{BenchResult, markdown as bench_markdown};
 use crate::cmd::fold::{FoldCheck, check_json};
 use crate::report::{EvalScores, machine, plots, thousands, utc_now};
-use crate::run::write_text_atomic;
 use crate::training::TrainOutcome;
 
 /// One trained, folded, evaluated and benchmarked model.
@@ -128,15 +127,8 @@ pub fn write(out: &Path, rows: &[DemoRow], cx: &DemoContext) -> Result<Vec<PathB
             r.scores.markdown(),
             bench_markdown(&r.bench)
         );
-        for f in f1.iter().chain(&f2) {
-            if f.extension().is_some_and(|e| e == "svg") {
-                let name = f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let _ = writeln!(md, "![{name}]({name})\n");
-            }
-        }
+        crate::report::embed_svgs(&mut md, &f1);
+        crate::report::embed_svgs(&mut md, &f2);
         files.extend(f1);
         files.extend(f2);
         warnings.extend(w1);
@@ -178,15 +170,8 @@ pub fn write(out: &Path, rows: &[DemoRow], cx: &DemoContext) -> Result<Vec<PathB
         "seconds": cx.seconds,
         "models": models,
     });
-    let json_path = out.join("cells.json");
-    write_text_atomic(
-        &json_path,
-        &serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| e.to_string())?;
-    let md_path = out.join("cells.md");
-    write_text_atomic(&md_path, &md).map_err(|e| e.to_string())?;
-    let mut all = vec![md_path, json_path];
+    let mut all =
+        crate::report::write_md_json(out, "cells", &md, &report).map_err(|e| e.to_string())?;
     all.extend(files);
     Ok(all)
 }
