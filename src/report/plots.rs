@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use hrf_audio::metrics::ConfusionMatrix;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -153,14 +154,49 @@ fn category_at(labels: &[String], x: f64) -> String {
     labels.get(i as usize).cloned().unwrap_or_default()
 }
 
+/// The chart both category plots draw on: one x slot per label, `y` as given, white
+/// background; with `text`, a caption, axis labels and the category names.
+fn category_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: &'a [String],
+    y: std::ops::Range<f64>,
+    (title, caption_size): (&str, u32),
+    y_desc: &str,
+    text: bool,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    root.fill(&WHITE).map_err(err)?;
+    let n = labels.len();
+    let mut builder = ChartBuilder::on(root);
+    builder.margin(14);
+    if text {
+        builder
+            .caption(title, ("sans-serif", caption_size))
+            .x_label_area_size(40)
+            .y_label_area_size(48);
+    }
+    let mut chart = builder
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, y)
+        .map_err(err)?;
+    if text {
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| category_at(labels, *x))
+            .y_desc(y_desc)
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(chart)
+}
+
 fn draw_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     bars: &[(String, f64, f64)],
     title: &str,
     text: bool,
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let n = bars.len();
     let top = bars
         .iter()
         .map(|(_, m, s)| m + s)
@@ -169,28 +205,7 @@ fn draw_bars<DB: DrawingBackend>(
         .max(1.0)
         * 1.1;
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-    let mut builder = ChartBuilder::on(root);
-    builder.margin(14);
-    if text {
-        builder
-            .caption(title, ("sans-serif", 18))
-            .x_label_area_size(40)
-            .y_label_area_size(48);
-    }
-    let mut chart = builder
-        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..top)
-        .map_err(err)?;
-    if text {
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| category_at(&labels, *x))
-            .y_desc("%")
-            .label_style(("sans-serif", 12))
-            .draw()
-            .map_err(err)?;
-    }
+    let mut chart = category_chart(root, &labels, 0.0..top, (title, 18), "%", text)?;
     let fill = RGBColor(33, 102, 172);
     for (i, (_, mean, sd)) in bars.iter().enumerate() {
         let x = i as f64;
@@ -220,7 +235,6 @@ fn draw_dots<DB: DrawingBackend>(
     title: &str,
     text: bool,
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
     let n = columns.len();
     let reach = columns
         .iter()
@@ -229,28 +243,14 @@ fn draw_dots<DB: DrawingBackend>(
         .fold(1.0f64, |m, x| m.max(x.abs()))
         * 1.15;
     let labels: Vec<String> = columns.iter().map(|c| c.0.clone()).collect();
-    let mut builder = ChartBuilder::on(root);
-    builder.margin(14);
-    if text {
-        builder
-            .caption(title, ("sans-serif", 16))
-            .x_label_area_size(40)
-            .y_label_area_size(48);
-    }
-    let mut chart = builder
-        .build_cartesian_2d(-0.5..n as f64 - 0.5, -reach..reach)
-        .map_err(err)?;
-    if text {
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| category_at(&labels, *x))
-            .y_desc("paired difference (UA points)")
-            .label_style(("sans-serif", 12))
-            .draw()
-            .map_err(err)?;
-    }
+    let mut chart = category_chart(
+        root,
+        &labels,
+        -reach..reach,
+        (title, 16),
+        "paired difference (UA points)",
+        text,
+    )?;
     chart
         .draw_series(std::iter::once(PathElement::new(
             vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
