@@ -41,6 +41,15 @@ impl Score {
     }
 }
 
+/// The validation scores of the checkpoint a cell selected: what settings are compared on.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ValScore {
+    pub ua: f64,
+    /// Mean cross-entropy per utterance.
+    pub loss: f64,
+    pub utterances: usize,
+}
+
 /// What a finished cell produced (`<cell>/cell.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CellRecord {
@@ -53,6 +62,10 @@ pub struct CellRecord {
     pub seed: u64,
     /// The training settings, as recorded in run.json.
     pub recipe: serde_json::Value,
+    /// The selected checkpoint on the validation speakers (absent in records from before it
+    /// was kept).
+    #[serde(default)]
+    pub val: Option<ValScore>,
     /// Folded model on the fold's held-out test set.
     pub test: Score,
     /// Folded model on each extra corpus (`--also`), every utterance, keyed by its `--data`.
@@ -213,6 +226,15 @@ pub fn run_cell(job: &CellJob<'_>) -> Result<CellOutput, String> {
         fold_name: fold.name.clone(),
         seed: config.seed,
         recipe: info.hyper.clone(),
+        val: outcome
+            .best_epoch
+            .checked_sub(1)
+            .and_then(|i| outcome.history.get(i))
+            .map(|e| ValScore {
+                ua: e.val_ua,
+                loss: e.val_loss,
+                utterances: fold.val.len(),
+            }),
         test: Score::of(&test_scores),
         also,
         train_params: bench_result.train_params,

@@ -17,6 +17,10 @@ use super::stats::{MeanSd, Paired, mean_sd, paired};
 use super::{CellKey, CellRecord, StudySettings};
 use crate::report::{plots, utc_now};
 
+/// The corpus name of the comparisons on the validation speakers (the selected checkpoints'
+/// scores, on which settings are chosen; the test folds are for the final table only).
+pub const VALIDATION: &str = "validation";
+
 /// One spec's row.
 #[derive(Clone, Debug, Serialize)]
 pub struct SpecSummary {
@@ -27,6 +31,9 @@ pub struct SpecSummary {
     pub ua: Option<MeanSd>,
     pub wa: Option<MeanSd>,
     pub macro_f1: Option<MeanSd>,
+    /// Validation UA and loss of the selected checkpoints.
+    pub val_ua: Option<MeanSd>,
+    pub val_loss: Option<MeanSd>,
     /// `(fold index, fold name, mean UA, cells)`.
     pub per_fold: Vec<(usize, String, f64, usize)>,
     pub train_params: Option<usize>,
@@ -84,6 +91,8 @@ fn points(records: &[&CellRecord], corpus: &str) -> BTreeMap<(usize, u64), f64> 
         .filter_map(|r| {
             let ua = if corpus == "test" {
                 Some(r.test.ua)
+            } else if corpus == VALIDATION {
+                r.val.map(|v| v.ua)
             } else {
                 r.also.iter().find(|(n, _)| n == corpus).map(|(_, s)| s.ua)
             }?;
@@ -158,6 +167,16 @@ pub fn analyse(
             ua: take(&|r| r.test.ua),
             wa: take(&|r| r.test.wa),
             macro_f1: take(&|r| r.test.macro_f1),
+            val_ua: mean_sd(
+                &rs.iter()
+                    .filter_map(|r| r.val.map(|v| 100.0 * v.ua))
+                    .collect::<Vec<_>>(),
+            ),
+            val_loss: mean_sd(
+                &rs.iter()
+                    .filter_map(|r| r.val.map(|v| v.loss))
+                    .collect::<Vec<_>>(),
+            ),
             per_fold: folds
                 .into_iter()
                 .map(|(f, (n, v))| (f, n, v.iter().sum::<f64>() / v.len() as f64, v.len()))
@@ -179,7 +198,8 @@ pub fn analyse(
         });
     }
     let mut comparisons = Vec::new();
-    let corpora: Vec<String> = std::iter::once("test".to_owned())
+    let corpora: Vec<String> = ["test".to_owned(), VALIDATION.to_owned()]
+        .into_iter()
         .chain(settings.also.iter().cloned())
         .collect();
     for corpus in &corpora {
@@ -383,6 +403,28 @@ pub fn write(
              spec.\n",
         );
     }
+    let _ = writeln!(
+        md,
+        "\n## Validation speakers (choose settings here)\n\nThe selected checkpoint of each cell \
+         on its fold's validation speakers. Variants and recipe settings are compared on these \
+         columns; the test folds above are reported, not chosen on. The selected checkpoint's \
+         validation UA is a maximum over epochs under `--select ua`, so it is optimistic: compare \
+         settings under the same `--select`.\n\n| spec | cells | val UA | val loss |\n|---|---:|---:|---:|"
+    );
+    for s in &summaries {
+        let loss = s
+            .val_loss
+            .map_or("–".to_owned(), |m| format!("{:.3} ± {:.3}", m.mean, m.sd));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {loss} |",
+            s.module,
+            s.cells,
+            ms(&s.val_ua)
+        );
+    }
+    md.push('\n');
+    md.push_str(&comparison_table(&comparisons, VALIDATION));
     for corpus in &settings.also {
         let _ = writeln!(
             md,
@@ -461,7 +503,7 @@ pub fn write(
             "comparisons": comparisons,
             "cells": records.iter().map(|r| json!({
                 "id": r.id, "module": r.module, "fold": r.fold, "seed": r.seed,
-                "test": r.test, "also": r.also, "best_epoch": r.best_epoch,
+                "val": r.val, "test": r.test, "also": r.also, "best_epoch": r.best_epoch,
                 "epochs_run": r.epochs_run, "fold_max_rel": r.fold_max_rel,
             })).collect::<Vec<_>>(),
         },
@@ -481,8 +523,8 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::cell::CellTiming;
     use crate::study::cell::Score;
+    use crate::study::cell::{CellTiming, ValScore};
     use crate::study::cells;
 
     fn record(module: &str, fold: usize, seed: u64, ua: f64) -> CellRecord {
@@ -495,6 +537,11 @@ mod tests {
             fold_name: format!("{}", fold + 1),
             seed,
             recipe: json!({}),
+            val: Some(ValScore {
+                ua: ua + 0.05,
+                loss: 0.5,
+                utterances: 4,
+            }),
             test: Score {
                 ua,
                 wa: ua,
@@ -579,6 +626,13 @@ mod tests {
         assert!((hrf.per_fold[0].1 - 3.0).abs() < 1e-9 && (hrf.per_fold[1].1 - 1.0).abs() < 1e-9);
         // Gap: 2 of 10 points.
         assert!((hrf.gap_closed.unwrap() - 0.2).abs() < 1e-9);
+        // Validation (5 points above test in every cell): its own summary and comparison.
+        assert!((summaries[0].val_ua.unwrap().mean - 71.5).abs() < 1e-9);
+        let val = comparisons
+            .iter()
+            .find(|c| c.spec == "c_light_hrf" && c.corpus == VALIDATION)
+            .unwrap();
+        assert!((val.paired.as_ref().unwrap().mean_difference - 2.0).abs() < 1e-9);
         // Large against light: no gap of its own.
         let large = comparisons.iter().find(|c| c.spec == "c_large").unwrap();
         assert!(large.gap_closed.is_none());
