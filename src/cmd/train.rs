@@ -624,7 +624,7 @@ fn write_train_report(
     .map_err(|e| fail(e.to_string()))?;
     let (plots, warnings) = write_plots(out, &scores, Some(out));
     let mut md = format!(
-        "# hrf train — {}\n\n- data: `{}`, fold {} ({} train / {} validation / {} test utterances)\n- seed {}; {} after {} steps; best validation UA at epoch {}\n\nValidation scores of `best.safetensors` (score the test set with `hrf eval --model {}`):\n\n",
+        "# hrf train — {}\n\n- data: `{}`, fold {} ({} train / {} validation / {} test utterances)\n- seed {}; {} after {} steps; checkpoint chosen by best {} at epoch {}\n\nValidation scores of `best.safetensors` (score the test set with `hrf eval --model {}`):\n\n",
         plan.name,
         args.data,
         fold.name,
@@ -634,6 +634,7 @@ fn write_train_report(
         args.seed,
         outcome.stop_reason,
         outcome.steps,
+        args.recipe.select.describe(),
         outcome.best_epoch,
         out.display()
     );
