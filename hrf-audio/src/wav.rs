@@ -108,8 +108,8 @@ pub fn non_regular_kind(meta: &std::fs::Metadata) -> &'static str {
 }
 
 /// Why `path` cannot be used as audio, checked without opening it: `None` for an existing
-/// regular file, else a skip reason for dataset loaders naming the file as `noun`: "missing
-/// WAV <path>", "WAV <path> is a directory, not a regular file; …".
+/// regular file, else a skip reason for dataset loaders naming the file as `noun`: `"missing
+/// WAV <path>"`, `"WAV <path> is a directory, not a regular file; …"`.
 pub fn unusable_audio_file(noun: &str, path: &Path) -> Option<String> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => None,

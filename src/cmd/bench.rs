@@ -31,7 +31,7 @@ pub struct Args {
     /// Timed runs per model (after 3 warm-up runs).
     #[arg(long, default_value_t = 50)]
     pub runs: usize,
-    /// Directory for report.json / report.md (default: hrf-out/bench/<spec>).
+    /// Directory for report.json / report.md (default: `hrf-out/bench/<spec>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -28,7 +28,7 @@ pub struct Args {
     /// `all`: every utterance of the corpus (default for a corpus other than the run's).
     #[arg(long, value_parser = ["all"])]
     pub split: Option<String>,
-    /// Report directory (default: <run>/eval-<split>, or hrf-out/eval).
+    /// Report directory (default: `<run>/eval-<split>`, or `hrf-out/eval`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Evaluate the folded (deployed) model instead of the training-form one.

@@ -35,7 +35,7 @@ pub struct Args {
     pub fold: String,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Run directory (default: hrf-out/runs/<spec>-fold<N>).
+    /// Run directory (default: `hrf-out/runs/<spec>-fold<N>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in --out from its last checkpoint (same spec, data, fold and settings).

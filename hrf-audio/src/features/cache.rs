@@ -87,7 +87,7 @@ impl CorpusFeatures {
 /// Each file is resampled to `cfg.sample_rate` and analysed with `cfg`; results are cached in
 /// `cache_dir` (created if missing) under a key made of the file's bytes and `cfg`, so editing
 /// either never reuses stale features. A corrupt, truncated or unreadable file is recorded in
-/// its entry of [`CorpusFeatures::per_file`] and the other files are still extracted.
+/// its entry of `CorpusFeatures::per_file` and the other files are still extracted.
 ///
 /// # Errors
 /// Only problems that concern every file: [`AudioError::InvalidConfig`] for a bad `cfg`,

@@ -1,7 +1,7 @@
 //! The training engine's GEMM: a checked, slice-based [`gemm`] over row-major matrices, and the
 //! raw strided [`sgemm_raw`] / [`dgemm_raw`] behind [`Real::gemm_raw`].
 //!
-//! The products are our own blocked kernel ([`blocked`]): `B` panels are copied to the stack and
+//! The products are our own blocked kernel (`blocked`): `B` panels are copied to the stack and
 //! `A` is read in place, so no call allocates (an external BLAS-like GEMM allocates packing
 //! buffers on every call). AVX-512F or AVX2+FMA is picked at run time (`std`) or from the
 //! compile-time target features (`no_std`); other CPUs run a portable vector kernel.
