@@ -273,30 +273,37 @@ fn fold_indices(data: &DataSource, given: &str, classes: &[&str]) -> Result<Vec<
     }
     .map_err(err)?;
     let folds = dataset.folds().map_err(err)?;
+    let names: Vec<String> = folds.iter().map(|f| f.name.clone()).collect();
+    resolve_folds(given, &names, &data.to_string())
+}
+
+/// `--folds` against the protocol's fold names. A number (or range) is an index, as `--plan`
+/// writes them, even where sessions are named by numbers (the synthetic corpus's `1`…`5`); a
+/// part that is not one, or an index out of range that is some fold's name, is that fold's name.
+fn resolve_folds(given: &str, names: &[String], data: &str) -> Result<Vec<usize>, CliError> {
     if given.trim() == "all" {
-        return Ok((0..folds.len()).collect());
+        return Ok((0..names.len()).collect());
     }
     let mut out = Vec::new();
     for part in given.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let indices: Vec<usize> = match folds.iter().position(|f| f.name == part) {
-            Some(i) => vec![i],
-            None => parse_list(part, "folds")
-                .map_err(CliError)?
-                .into_iter()
-                .map(|i| i as usize)
-                .collect(),
+        let by_name = names.iter().position(|n| n == part);
+        let indices: Vec<usize> = match parse_list(part, "folds") {
+            Ok(list) if list.iter().all(|&i| (i as usize) < names.len()) => {
+                list.into_iter().map(|i| i as usize).collect()
+            }
+            parsed => match (by_name, parsed) {
+                (Some(i), _) => vec![i],
+                (None, Ok(list)) => list.into_iter().map(|i| i as usize).collect(),
+                (None, Err(e)) => return Err(CliError(e)),
+            },
         };
         for i in indices {
-            if i >= folds.len() {
+            if i >= names.len() {
                 return Err(CliError(format!(
                     "--folds {given}: {data} has {} folds ({}); indices go from 0 to {}",
-                    folds.len(),
-                    folds
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    folds.len() - 1
+                    names.len(),
+                    names.join(", "),
+                    names.len().saturating_sub(1)
                 )));
             }
             if !out.contains(&i) {
@@ -583,6 +590,37 @@ fn collect(out: &std::path::Path, r: &Resolved, grid: &[CellKey]) -> Result<Exit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_numbers_are_indices_even_where_sessions_are_named_by_numbers() {
+        let names: Vec<String> = ["1", "2", "3", "4", "5"].map(String::from).to_vec();
+        // What --plan writes for `--folds all` must come back as the same folds.
+        assert_eq!(
+            resolve_folds("0,1,2,3,4", &names, "synth").unwrap(),
+            vec![0, 1, 2, 3, 4]
+        );
+        assert_eq!(
+            resolve_folds("all", &names, "synth").unwrap(),
+            vec![0, 1, 2, 3, 4]
+        );
+        assert_eq!(
+            resolve_folds("1-3", &names, "synth").unwrap(),
+            vec![1, 2, 3]
+        );
+        // Out of range as an index, but a session's name: that session.
+        assert_eq!(resolve_folds("5", &names, "synth").unwrap(), vec![4]);
+        let ses: Vec<String> = ["Ses01", "Ses02"].map(String::from).to_vec();
+        assert_eq!(
+            resolve_folds("Ses02,0", &ses, "iemocap").unwrap(),
+            vec![1, 0]
+        );
+        let e = resolve_folds("2", &ses, "iemocap").unwrap_err().0;
+        assert!(
+            e.contains("has 2 folds (Ses01, Ses02); indices go from 0 to 1"),
+            "{e}"
+        );
+        assert!(resolve_folds("Ses09", &ses, "iemocap").is_err());
+    }
 
     #[test]
     fn shell_quoting() {
