@@ -32,6 +32,24 @@ pub enum DataError {
         source: std::io::Error,
     },
 
+    #[error(
+        "manifest {} is {size} bytes, over the {limit}-byte limit for a manifest; a manifest \
+         holds one short CSV row per utterance (is this the right file?)",
+        path.display()
+    )]
+    ManifestTooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+
+    #[error(
+        "manifest {} is not UTF-8 text (invalid byte at offset {offset}); save it as UTF-8 CSV \
+         rows path,label,speaker[,session]",
+        path.display()
+    )]
+    ManifestNotUtf8 { path: PathBuf, offset: usize },
+
     #[error("{} is not valid JSON: {source}", path.display())]
     Json {
         path: PathBuf,

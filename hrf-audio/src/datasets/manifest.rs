@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::csv_row::split_row;
 use super::{
     DataError, Dataset, DatasetBuilder, Evaluation, Protocol, ProtocolKind, SPEAKER_FOLDS,
-    Utterance, read_text,
+    Utterance,
 };
 
 /// Loads the manifest at `path`. A first line `path,label,speaker[,session]` (any case) is a
@@ -26,6 +26,49 @@ pub const MAX_FIELD_BYTES: usize = 4096;
 /// The longest manifest line judged as a row (four maximal fields and their quoting); longer
 /// lines are skipped without being split.
 pub const MAX_LINE_BYTES: usize = 4 * (2 * MAX_FIELD_BYTES + 3);
+
+/// The largest manifest file read: 256 MiB, over a million rows of maximal paths. A larger
+/// file is refused from its metadata before any byte is read.
+pub const MAX_MANIFEST_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The manifest's text, refused when over [`MAX_MANIFEST_BYTES`] or not UTF-8 (a leading BOM
+/// is dropped).
+fn read_manifest_text(path: &Path) -> Result<String, DataError> {
+    let io = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_MANIFEST_BYTES {
+        return Err(DataError::ManifestTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_MANIFEST_BYTES,
+        });
+    }
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(DataError::ManifestTooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+            limit: MAX_MANIFEST_BYTES,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| DataError::ManifestNotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
 
 /// One usable manifest row before labels are mapped to class indices.
 struct Row {
@@ -54,7 +97,7 @@ pub(crate) fn load_manifest_as(
         });
     }
     let base = path.parent().unwrap_or(Path::new("."));
-    let text = read_text(path)?;
+    let text = read_manifest_text(path)?;
     let mut builder = DatasetBuilder::with_classes(kind, path, Vec::new());
     // (column count, line that fixed it)
     let mut columns: Option<(usize, usize)> = None;

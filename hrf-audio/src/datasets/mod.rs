@@ -35,7 +35,7 @@ pub use emodb::{EMODB_CLASSES, load_emodb};
 pub use error::DataError;
 pub use iemocap::{IEMOCAP_CLASSES, load_iemocap};
 pub use m3ed::{M3ED_CLASSES, load_m3ed};
-pub use manifest::{MAX_FIELD_BYTES, MAX_LINE_BYTES, load_manifest};
+pub use manifest::{MAX_FIELD_BYTES, MAX_LINE_BYTES, MAX_MANIFEST_BYTES, load_manifest};
 pub use protocol::{
     Evaluation, Fold, Protocol, ProtocolKind, SPEAKER_FOLDS, VALIDATION_FRACTION,
     keep_longest_segments,

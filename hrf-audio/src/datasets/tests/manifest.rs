@@ -240,3 +240,44 @@ fn over_long_fields_wrong_column_counts_and_non_files_are_skipped_rows() {
         ]
     );
 }
+
+#[test]
+fn a_manifest_over_the_size_limit_is_refused_from_its_length_before_reading() {
+    let tree = FakeTree::new("manifest-huge");
+    let path = tree.path("huge.csv");
+    // Sparse: the length says 256 MiB + 1 without writing the bytes.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(crate::datasets::MAX_MANIFEST_BYTES + 1)
+        .unwrap();
+    let err = load_manifest(&path, None).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, crate::datasets::DataError::ManifestTooLarge { size, .. }
+            if size == crate::datasets::MAX_MANIFEST_BYTES + 1),
+        "{text}"
+    );
+    assert_eq!(
+        text,
+        format!(
+            "manifest {} is 268435457 bytes, over the 268435456-byte limit for a manifest; a \
+             manifest holds one short CSV row per utterance (is this the right file?)",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_manifest_that_is_not_utf8_is_refused_with_the_offset() {
+    let tree = FakeTree::new("manifest-latin1");
+    let path = tree.path("latin1.csv");
+    std::fs::write(&path, b"path,label,speaker\na/caf\xe9.wav,sad,s1\n").unwrap();
+    let err = load_manifest(&path, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "manifest {} is not UTF-8 text (invalid byte at offset 24); save it as UTF-8 CSV \
+             rows path,label,speaker[,session]",
+            path.display()
+        )
+    );
+}
