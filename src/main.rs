@@ -48,9 +48,43 @@ enum Command {
     Study(cmd::study::Args),
 }
 
+/// Options that take counts and sizes do not accept negative numbers, and clap reads `-3` after
+/// `--epochs` as an unknown flag ("unexpected argument '-3'"). Say what is really wrong: the
+/// option and that it must be ≥ 0.
+fn negative_count_error(e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return e;
+    }
+    let Some(ContextValue::String(token)) = e.get(ContextKind::InvalidArg) else {
+        return e;
+    };
+    if !token.parse::<f64>().is_ok_and(|x| x < 0.0) {
+        return e;
+    }
+    let argv: Vec<String> = std::env::args().collect();
+    // clap names `-1` of `-16` (read as short flags): find the whole negative value.
+    let Some((flag, value)) = argv
+        .windows(2)
+        .find(|w| {
+            w[0].starts_with("--")
+                && w[1].starts_with(token.as_str())
+                && w[1].parse::<f64>().is_ok_and(|x| x < 0.0)
+        })
+        .map(|w| (w[0].clone(), w[1].clone()))
+    else {
+        return e;
+    };
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.error(
+        ErrorKind::ValueValidation,
+        format!("{flag} {value}: must be ≥ 0 (it is a count or size)"),
+    )
+}
+
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| negative_count_error(e).exit());
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),

@@ -244,11 +244,22 @@ pub fn decode_wav(bytes: &[u8], path: &Path) -> Result<Audio, AudioError> {
     })
 }
 
-/// The first (up to 8) bytes of a file, as hex and as text: `68 65 6c 6c 6f 0a "hello\n"`.
+/// The first (up to 8) bytes of a file, as hex and as text in the manner of `hexdump -C`
+/// (`.` for anything but printable ASCII): `68 65 6c 6c 6f 0a |hello.|`.
 fn describe_start(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(8)];
     let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{} \"{}\"", hex.join(" "), head.escape_ascii())
+    let text: String = head
+        .iter()
+        .map(|&b| {
+            if b == b' ' || b.is_ascii_graphic() {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{} |{text}|", hex.join(" "))
 }
 
 /// Averages interleaved channels: `mono[t] = (1/C) Σ_c x[t·C + c]`.
@@ -490,7 +501,7 @@ mod tests {
             read_wav(at("short.wav")).expect_err("text").to_string(),
             format!(
                 "{} is not a WAV file (no RIFF header; it starts with 68 65 6c 6c 6f 0a \
-                 \"hello\\n\"); convert it to RIFF/WAVE PCM, e.g. `ffmpeg -i <in> -ac 1 -ar \
+                 |hello.|); convert it to RIFF/WAVE PCM, e.g. `ffmpeg -i <in> -ac 1 -ar \
                  16000 <out>.wav`",
                 at("short.wav").display()
             )

@@ -36,6 +36,20 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     print!("{}", report::render(&dataset, &folds, durations.as_ref()));
     match folds {
         Ok(_) => Ok(ExitCode::SUCCESS),
-        Err(err) => Err(CliError(err.to_string())),
+        Err(err) => {
+            let skipped = dataset.skipped.len();
+            Err(CliError(format!(
+                "{}: {err}{}",
+                args.data,
+                if skipped == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "; {skipped} entr{} left out, listed above with the reason for each",
+                        if skipped == 1 { "y was" } else { "ies were" }
+                    )
+                }
+            )))
+        }
     }
 }
