@@ -2,9 +2,11 @@
 //!
 //! Stages, one file each: `frontend` (text/tokens → `Node`), `convert` (`Node` → `SpecAst`),
 //! `lower` (dims evaluated, defaults), `check` (every error collected → `ModelIr`), `layout`
-//! (parameter and activation tables, counts, FLOPs), `codegen` (tokens), `build` (build.rs API).
+//! (parameter and activation tables, counts, FLOPs), `budget` (the model-wide memory bound),
+//! `codegen` (tokens), `build` (build.rs API).
 
 pub mod ast;
+pub mod budget;
 pub mod build;
 pub mod check;
 pub mod codegen;
@@ -49,7 +51,8 @@ impl CheckedModel {
     }
 }
 
-/// Everything after parsing: `Node` → `SpecAst` → lower → check → layout.
+/// Everything after parsing: `Node` → `SpecAst` → lower → check → layout → memory budget
+/// ([`budget`]: the configured budget, at the default training batch).
 ///
 /// Both front-ends call this. On error, every diagnostic is returned in source order; a
 /// diagnostic's span is whatever the `Node` carried (`Span::Text` for YAML, `Span::Tokens` for
@@ -82,7 +85,9 @@ pub fn compile_node(root: Node) -> Result<CheckedModel, Diagnostics> {
             .help("reduce the dims: the model does not fit in memory");
         diags
     })?;
-    Ok(CheckedModel { ir, train, folded })
+    let model = CheckedModel { ir, train, folded };
+    budget::check(&model, &lowered)?;
+    Ok(model)
 }
 
 /// Parses and compiles a YAML spec. `path_for_messages` is only used by

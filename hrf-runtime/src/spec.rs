@@ -198,6 +198,25 @@ mod tests {
         }
     }
 
+    /// The compiler's memory budget sizes the folded scratch with its own walk of the IR: it
+    /// must be the executor's exact figure.
+    #[test]
+    fn the_budget_counts_the_executors_exact_scratch() {
+        assert_eq!(
+            hrf_compiler::budget::TIME_ALIGN,
+            crate::infer::gemm::TIME_ALIGN
+        );
+        for (name, text) in hrf_compiler::presets::PRESETS {
+            let model = hrf_compiler::compile_yaml(name, text).expect("preset compiles");
+            let plan = plan_from_checked(&model);
+            assert_eq!(
+                hrf_compiler::budget::scratch_f32s(&model),
+                crate::infer::scratch_len(plan) as u128,
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn a_bad_spec_returns_rendered_diagnostics() {
         let err = plan_from_yaml("bad.yaml", "name: X\n").unwrap_err();

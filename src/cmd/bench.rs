@@ -34,6 +34,8 @@ pub struct Args {
     /// Directory for report.json / report.md (default: `hrf-out/bench/<spec>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 /// What one benchmark measured.
@@ -189,6 +191,7 @@ pub fn markdown(r: &BenchResult) -> String {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     let given = match &args.spec {
         Some(s) => Some(SpecSource::resolve(s).map_err(|e| CliError(e.to_string()))?),
         None => None,

@@ -38,6 +38,8 @@ pub struct Args {
     pub threads: Option<usize>,
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 /// Which utterances are evaluated.
@@ -47,6 +49,7 @@ enum Split {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     // Before anything is read or written, and before the first parallel call.
     init_threads(args.threads)?;
     let model = LoadedModel::load(&args.model, None).map_err(|e| CliError(e.to_string()))?;

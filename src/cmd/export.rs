@@ -21,9 +21,12 @@ pub struct Args {
     /// Largest accepted relative logit difference on the check inputs.
     #[arg(long, default_value_t = DEFAULT_TOLERANCE)]
     pub tolerance: f64,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     let model = LoadedModel::load(&args.model, None).map_err(|e| CliError(e.to_string()))?;
     ensure_writable_file(&args.out).map_err(|e| CliError(e.to_string()))?;
     let plan = model.checkpoint.plan;

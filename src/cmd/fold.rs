@@ -41,6 +41,8 @@ pub struct Args {
     pub threads: Option<usize>,
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 /// Folded vs trained logits over a set of utterances.
@@ -187,6 +189,7 @@ pub fn check_inputs(
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     // Before anything is read or written, and before the first parallel call.
     init_threads(args.threads)?;
     if !(args.tolerance.is_finite() && args.tolerance > 0.0) {

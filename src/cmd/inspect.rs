@@ -1,5 +1,6 @@
 //! `hrf inspect <spec.yaml|preset>`: compiles a spec and prints its layout tables, parameter
-//! counts (train vs folded) and FLOPs per second of audio; rendered diagnostics on a bad spec.
+//! counts (train vs folded), memory estimates against the budget and FLOPs per second of audio;
+//! rendered diagnostics on a bad spec.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -21,9 +22,12 @@ pub struct Args {
     /// Also list every activation buffer (per utterance at max_frames).
     #[arg(long)]
     pub activations: bool,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     let (path, text) = load(&args.spec)?;
     match hrf_compiler::compile_yaml(&path, &text) {
         Ok(model) => {
@@ -110,6 +114,7 @@ pub fn report(path: &str, model: &hrf_compiler::CheckedModel, activations: bool)
         "  deployed    {:>12}  stored weights after also folding LayerNorm, BatchNorm, CMVN and Q/K/V",
         thousands(counts.deployed)
     );
+    memory_lines(&mut out, model);
     let n = REFERENCE_FRAMES.min(ir.max_frames.max(1));
     let _ = writeln!(
         out,
@@ -125,6 +130,35 @@ pub fn report(path: &str, model: &hrf_compiler::CheckedModel, activations: bool)
         );
     }
     out
+}
+
+/// The three parts of the memory budget (`hrf_compiler::budget`) and the budget in force.
+fn memory_lines(out: &mut String, model: &hrf_compiler::CheckedModel) {
+    use hrf_compiler::budget::{self, DEFAULT_BATCH, MemoryEstimate, describe_bytes};
+    let est = MemoryEstimate::of(model, DEFAULT_BATCH);
+    let limit = budget::configured_budget().unwrap_or(budget::DEFAULT_BUDGET);
+    let _ = writeln!(
+        out,
+        "\nmemory (budget {}; HRF_MEMORY_BUDGET or --memory-budget to change it)",
+        describe_bytes(limit as u128)
+    );
+    for (title, bytes, what) in [
+        (
+            "parameters",
+            est.params,
+            "training form with gradients and AdamW moments, plus the folded form",
+        ),
+        (
+            "activations",
+            est.activations,
+            "training, a batch of 16 at max_frames, values and gradients",
+        ),
+        ("scratch", est.scratch, "folded inference at max_frames"),
+        ("total", est.total(), ""),
+    ] {
+        let line = format!("  {title:<11} {:>32}  {what}", describe_bytes(bytes));
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
 }
 
 /// One line per distinct HRF configuration: its keys (variants included) and the FFNs it is on.
@@ -223,6 +257,7 @@ mod tests {
         let code = run(Args {
             spec: path.clone(),
             activations: false,
+            budget: Default::default(),
         });
         let _ = std::fs::remove_file(&path);
         assert_eq!(code.ok(), Some(ExitCode::FAILURE));

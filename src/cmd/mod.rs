@@ -1,6 +1,7 @@
 //! One module per `hrf` subcommand; each exposes `Args` (clap) and `run(Args) -> Result<ExitCode, CliError>`.
 
 pub mod bench;
+pub mod budget;
 pub mod data;
 pub mod demo;
 pub mod eval;

@@ -76,6 +76,8 @@ pub struct Args {
     /// Test hook: exit abruptly (as if killed) after this many optimizer steps of a cell.
     #[arg(long, hide = true)]
     pub crash_after_steps: Option<u64>,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 /// The resolved study: specs, fold indices, seeds, per-spec learning rates.
@@ -384,6 +386,7 @@ fn cell_command(args: &Args, r: &Resolved, id: &str) -> String {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     let start = Instant::now();
     init_threads(args.threads)?;
     let r = resolve(&args)?;

@@ -76,6 +76,8 @@ pub struct Args {
     /// Test hook: exit abruptly (as if killed) after this many optimizer steps.
     #[arg(long, hide = true)]
     pub crash_after_steps: Option<u64>,
+    #[command(flatten)]
+    pub budget: super::budget::MemoryBudgetArg,
 }
 
 /// The training settings shared by `hrf train` and `hrf study` (everything but the spec, data,
@@ -403,6 +405,7 @@ pub fn recipe_line(c: &TrainConfig) -> String {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    args.budget.apply()?;
     // Options, spec, --out, the run record and the data are all checked before --out is
     // created or written, so that a refused command leaves nothing behind.
     init_threads(args.threads)?;

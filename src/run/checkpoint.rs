@@ -211,7 +211,16 @@ impl Checkpoint {
             )));
         }
         let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
-        let read = |prefix: &str, slots: &[SlotPlan], len: usize| -> Result<Vec<f32>, RunError> {
+        // Weights and buffers past these bounds are refused as corrupt: no training run
+        // reaches them (see `MAX_WEIGHT_MAGNITUDE`), and one of them saturates every logit.
+        use hrf_runtime::infer::weights_file::{
+            MAX_BUFFER_MAGNITUDE, MAX_WEIGHT_MAGNITUDE, first_unusable,
+        };
+        let read = |prefix: &str,
+                    slots: &[SlotPlan],
+                    len: usize,
+                    limit: f32|
+         -> Result<Vec<f32>, RunError> {
             let mut out = vec![0.0f32; len];
             for slot in slots {
                 let name = format!("{prefix}{}", slot.name);
@@ -233,6 +242,16 @@ impl Checkpoint {
                     *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
                 }
                 let values = &out[slot.range()];
+                if let Some(i) = first_unusable(values, limit)
+                    && values[i].is_finite()
+                {
+                    return Err(bad(format!(
+                        "tensor `{name}` holds {:e} at index {i}, beyond ±{limit:e} (no trained \
+                         hrf model has such a value); the file is corrupt or was edited — use \
+                         another checkpoint of the run, or retrain",
+                        values[i]
+                    )));
+                }
                 if let Some(i) = values.iter().position(|x| !x.is_finite()) {
                     return Err(bad(format!(
                         "tensor `{name}` holds a non-finite value ({}) at index {i}; the file is \
@@ -244,12 +263,33 @@ impl Checkpoint {
             }
             Ok(out)
         };
-        let params = read("", plan.train.params, plan.train.params_len())?;
-        let buffers = read("", plan.train.buffers, plan.train.buffers_len())?;
+        let params = read(
+            "",
+            plan.train.params,
+            plan.train.params_len(),
+            MAX_WEIGHT_MAGNITUDE,
+        )?;
+        let buffers = read(
+            "",
+            plan.train.buffers,
+            plan.train.buffers_len(),
+            MAX_BUFFER_MAGNITUDE,
+        )?;
         let optimizer = match meta.get("optimizer_step") {
             Some(step) => Some(AdamWState {
-                m: read("optimizer.m.", plan.train.params, plan.train.params_len())?,
-                v: read("optimizer.v.", plan.train.params, plan.train.params_len())?,
+                // Moments of clipped gradients: m like a weight, v (its square) up to the square.
+                m: read(
+                    "optimizer.m.",
+                    plan.train.params,
+                    plan.train.params_len(),
+                    MAX_WEIGHT_MAGNITUDE,
+                )?,
+                v: read(
+                    "optimizer.v.",
+                    plan.train.params,
+                    plan.train.params_len(),
+                    MAX_WEIGHT_MAGNITUDE * MAX_WEIGHT_MAGNITUDE,
+                )?,
                 step: step
                     .parse()
                     .map_err(|_| bad(format!("optimizer_step `{step}` is not a number")))?,
@@ -258,8 +298,18 @@ impl Checkpoint {
         };
         let ema = if with_ema {
             Some(EmaWeights {
-                params: read("ema.", plan.train.params, plan.train.params_len())?,
-                buffers: read("ema.", plan.train.buffers, plan.train.buffers_len())?,
+                params: read(
+                    "ema.",
+                    plan.train.params,
+                    plan.train.params_len(),
+                    MAX_WEIGHT_MAGNITUDE,
+                )?,
+                buffers: read(
+                    "ema.",
+                    plan.train.buffers,
+                    plan.train.buffers_len(),
+                    MAX_BUFFER_MAGNITUDE,
+                )?,
             })
         } else {
             None
@@ -473,15 +523,13 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn a_small_file_whose_spec_declares_huge_tensors_is_refused_before_allocating() {
-        let source = spec(65_536);
-        let plan = source.plan().unwrap();
+    /// A checkpoint holding only metadata, whose embedded spec is `source`.
+    fn metadata_only(source: &SpecSource, name: &str, hash: &str, file: &str) -> (PathBuf, usize) {
         let mut meta = HashMap::new();
         for (k, v) in [
             ("format", TRAIN_FORMAT),
-            ("spec_name", plan.name),
-            ("spec_hash", plan.spec_hash),
+            ("spec_name", name),
+            ("spec_hash", hash),
             ("spec_path", &source.label),
             ("spec_yaml", &source.text),
         ] {
@@ -490,24 +538,92 @@ mod tests {
         let no_tensors: Vec<(String, TensorView)> = Vec::new();
         let bytes = safetensors::tensor::serialize(no_tensors, Some(meta)).unwrap();
         assert!(bytes.len() < 2_048, "{}", bytes.len());
-        let dir = std::env::temp_dir().join(format!("hrf-ckpt-huge-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("hrf-ckpt-{file}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("tiny-but-huge.safetensors");
+        let path = dir.join(file);
         std::fs::write(&path, &bytes).unwrap();
+        (path, bytes.len())
+    }
+
+    #[test]
+    fn a_small_file_whose_spec_declares_more_tensors_than_it_holds_is_refused_before_allocating() {
+        let source = spec(256);
+        let plan = source.plan().unwrap();
+        let (path, len) = metadata_only(&source, plan.name, plan.spec_hash, "short.safetensors");
         let err = Checkpoint::load(&path, None).unwrap_err().to_string();
         let declared = declared_bytes(plan, false);
-        assert!(declared > 1 << 30, "{declared}");
+        assert!(declared > 1 << 20, "{declared}");
         assert_eq!(
             err,
             format!(
-                "{} is not a usable checkpoint: its embedded spec `Tiny65536` (dims \
-                 {{\"d\":65536,\"ffn\":16,\"heads\":2}}) declares {declared} bytes of tensors, but \
-                 the file holds only {} bytes; the file is truncated or its spec was edited — \
+                "{} is not a usable checkpoint: its embedded spec `Tiny256` (dims \
+                 {{\"d\":256,\"ffn\":16,\"heads\":2}}) declares {declared} bytes of tensors, but \
+                 the file holds only {len} bytes; the file is truncated or its spec was edited — \
                  re-copy it, or use another checkpoint of the run",
                 path.display(),
-                bytes.len()
             )
         );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_small_file_whose_embedded_spec_is_over_the_memory_budget_is_refused() {
+        let source = spec(65_536);
+        let (path, _) = metadata_only(&source, "Tiny65536", "0", "huge.safetensors");
+        let err = Checkpoint::load(&path, None).unwrap_err().to_string();
+        let head = format!(
+            "{} is not a usable checkpoint: its embedded spec does not compile:\nerror: the \
+             model needs ",
+            path.display()
+        );
+        assert!(err.starts_with(&head), "{err}");
+        assert!(
+            err.contains("more than the budget of 8.0 GiB") && err.contains("--> tiny65536.yaml"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn absurd_finite_weights_and_buffers_are_refused_naming_the_tensor() {
+        let source = spec(8);
+        let plan = source.plan().unwrap();
+        let (np, nb) = (plan.train.params_len(), plan.train.buffers_len());
+        let dir = std::env::temp_dir().join(format!("hrf-ckpt-absurd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (in_params, value, limit) in [(true, 1e30f32, "1e6"), (false, -1e9, "1e8")] {
+            let (mut params, mut buffers) = (vec![0.5f32; np], vec![1.0f32; nb]);
+            let slot = if in_params {
+                &plan.train.params[3]
+            } else {
+                &plan.train.buffers[1]
+            };
+            let target = if in_params { &mut params } else { &mut buffers };
+            target[slot.range().start + 2] = value;
+            let ckpt = Checkpoint {
+                spec: source.clone(),
+                plan,
+                params,
+                buffers,
+                optimizer: None,
+                step: 0,
+                progress: None,
+                ema: None,
+            };
+            let path = dir.join("absurd.safetensors");
+            ckpt.save(&path).unwrap();
+            let err = Checkpoint::load(&path, None).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "{} is not a usable checkpoint: tensor `{}` holds {value:e} at index 2, \
+                     beyond ±{limit} (no trained hrf model has such a value); the file is corrupt \
+                     or was edited — use another checkpoint of the run, or retrain",
+                    path.display(),
+                    slot.name
+                )
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -59,7 +59,17 @@ impl FeatureStats {
                 mean = vec![0.0f64; expected];
                 m2 = vec![0.0f64; expected];
             }
-            for row in features.rows() {
+            for (t, row) in features.rows().enumerate() {
+                // One NaN or ∞ would make its bin's statistics (and every normalised frame)
+                // non-finite: refuse it here, where it enters.
+                if let Some(i) = row.iter().position(|x| !x.is_finite()) {
+                    return Err(cmvn_error(format!(
+                        "training utterance {u}, frame {t}, feature bin {i} is {}; its features \
+                         are corrupt — delete the feature cache (it is rebuilt from the audio) \
+                         and check that utterance's audio",
+                        row[i]
+                    )));
+                }
                 n += 1;
                 let inv_n = 1.0 / n as f64;
                 for ((mu, s), &x) in mean.iter_mut().zip(m2.iter_mut()).zip(row) {
@@ -76,13 +86,38 @@ impl FeatureStats {
             ));
         }
         let floor = f64::from(std_floor);
-        Ok(Self {
+        let stats = Self {
             mean: mean.iter().map(|&m| m as f32).collect(),
             std: m2
                 .iter()
                 .map(|&s| (s / n as f64).sqrt().max(floor) as f32)
                 .collect(),
             frames: n,
+        };
+        stats.check_finite()?;
+        Ok(stats)
+    }
+
+    /// `Err` naming the first feature bin whose mean is non-finite or whose std is not a
+    /// finite positive number (statistics built or edited by hand; `from_training` refuses
+    /// non-finite features before they reach the sums).
+    ///
+    /// # Errors
+    /// [`AudioError::Cmvn`] naming the bin and the value.
+    pub fn check_finite(&self) -> Result<(), AudioError> {
+        let bad_mean = self.mean.iter().position(|m| !m.is_finite());
+        let bad_std = self.std.iter().position(|s| !(s.is_finite() && *s > 0.0));
+        let (what, i, v) = match (bad_mean, bad_std) {
+            (Some(i), _) => ("mean", i, self.mean[i]),
+            (None, Some(i)) => ("std", i, self.std[i]),
+            (None, None) => return Ok(()),
+        };
+        Err(AudioError::Cmvn {
+            reason: format!(
+                "the {what} of feature bin {i} is {v}, not a usable statistic; the training \
+                 features hold absurd values — delete the feature cache (it is rebuilt from the \
+                 audio) and check the training audio"
+            ),
         })
     }
 
@@ -203,6 +238,34 @@ mod tests {
                 .expect_err("bins")
                 .to_string()
                 .contains("3 bins")
+        );
+    }
+
+    #[test]
+    fn non_finite_features_and_statistics_are_refused_naming_the_bin() {
+        let nan = feats(&[&[1.0, 2.0], &[3.0, f32::NAN]]);
+        let err = FeatureStats::from_training([&nan], 1e-3).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            AudioError::Cmvn {
+                reason: "training utterance 0, frame 1, feature bin 1 is NaN; its features are \
+                         corrupt — delete the feature cache (it is rebuilt from the audio) and \
+                         check that utterance's audio"
+                    .to_owned()
+            }
+            .to_string()
+        );
+        let stats = FeatureStats {
+            mean: vec![0.0, f32::INFINITY],
+            std: vec![1.0, 1.0],
+            frames: 2,
+        };
+        assert!(
+            stats
+                .check_finite()
+                .unwrap_err()
+                .to_string()
+                .contains("the mean of feature bin 1 is inf")
         );
     }
 

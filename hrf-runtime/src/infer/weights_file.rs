@@ -15,6 +15,21 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use super::layers::{ArenaLenError, F32Arena, boxed_from_f32s};
 use crate::plan::{ModelPlan, SlotPlan};
 
+/// Largest magnitude a stored weight may have. Trained hrf weights stay within a few tens
+/// (AdamW with weight decay and gradient clipping); folding CMVN (÷σ) and BatchNorm (γ/σ) into a
+/// conv scales them by at most a few hundred. A value past ±1e6 is a corrupt or edited file —
+/// one such weight saturates every logit (all predictions the same class).
+pub const MAX_WEIGHT_MAGNITUDE: f32 = 1e6;
+/// Largest magnitude a stored buffer may have: CMVN statistics of log-Mel features (means and
+/// deviations of natural-log energies, |x| < 100) and BatchNorm running means and variances of
+/// activations (a variance of 1e8 is an activation of 1e4, far past any trained model).
+pub const MAX_BUFFER_MAGNITUDE: f32 = 1e8;
+
+/// Index of the first value of `values` that is non-finite or beyond `±limit`.
+pub fn first_unusable(values: &[f32], limit: f32) -> Option<usize> {
+    values.iter().position(|x| !(x.abs() <= limit))
+}
+
 /// The `format` metadata value of a folded weight file.
 pub const FOLDED_FORMAT: &str = "hrf-folded-v1";
 
@@ -286,13 +301,20 @@ pub fn folded_weights_from_bytes(
         for (w, b) in out.iter_mut().zip(view.data().chunks_exact(4)) {
             *w = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
-        if let Some(i) = out.iter().position(|x| !x.is_finite()) {
+        if let Some(i) = first_unusable(out, MAX_WEIGHT_MAGNITUDE) {
+            let what = if out[i].is_finite() {
+                std::format!(
+                    "holds {:e} at index {i}, beyond ±{MAX_WEIGHT_MAGNITUDE:e} (no trained hrf \
+                     model has such a weight)",
+                    out[i]
+                )
+            } else {
+                std::format!("holds a non-finite value ({}) at index {i}", out[i])
+            };
             return Err(tensor_err(
                 slot.name,
                 std::format!(
-                    "holds a non-finite value ({}) at index {i}; the file is corrupt: export \
-                     the weights again from a good checkpoint",
-                    out[i]
+                    "{what}; the file is corrupt: export the weights again from a good checkpoint"
                 ),
             ));
         }
