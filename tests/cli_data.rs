@@ -105,6 +105,8 @@ fn a_manifest_corpus_is_reported_and_an_unusable_protocol_fails() {
     assert!(stdout.contains("cannot build the folds"), "{stdout}");
     assert_eq!(
         stderr,
-        "error: cannot build the manifest evaluation protocol: speaker folds need at least 2 speakers, found 1\n"
+        format!(
+            "error: {data}: cannot build the manifest evaluation protocol: speaker folds need at least 2 speakers, found 1\n"
+        )
     );
 }

@@ -27,7 +27,9 @@ pub const MAX_BUFFER_MAGNITUDE: f32 = 1e8;
 
 /// Index of the first value of `values` that is non-finite or beyond `±limit`.
 pub fn first_unusable(values: &[f32], limit: f32) -> Option<usize> {
-    values.iter().position(|x| !(x.abs() <= limit))
+    values
+        .iter()
+        .position(|x| !x.is_finite() || x.abs() > limit)
 }
 
 /// The `format` metadata value of a folded weight file.
