@@ -100,7 +100,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            // A rendered spec diagnostic already starts with its own `error:`.
+            let text = err.to_string();
+            if text.starts_with("error: ") {
+                eprintln!("{text}");
+            } else {
+                eprintln!("error: {text}");
+            }
             ExitCode::FAILURE
         }
     }
