@@ -151,7 +151,7 @@ fn memory_lines(out: &mut String, model: &hrf_compiler::CheckedModel) {
         (
             "activations",
             est.activations,
-            "training, a batch of 16 at max_frames, values and gradients",
+            &format!("training, a batch of {DEFAULT_BATCH} at max_frames, values and gradients"),
         ),
         ("scratch", est.scratch, "folded inference at max_frames"),
         ("total", est.total(), ""),

@@ -242,23 +242,22 @@ impl Checkpoint {
                     *dst = f32::from_le_bytes([src[0], src[1], src[2], src[3]]);
                 }
                 let values = &out[slot.range()];
-                if let Some(i) = first_unusable(values, limit)
-                    && values[i].is_finite()
-                {
-                    return Err(bad(format!(
-                        "tensor `{name}` holds {:e} at index {i}, beyond ±{limit:e} (no trained \
-                         hrf model has such a value); the file is corrupt or was edited — use \
-                         another checkpoint of the run, or retrain",
-                        values[i]
-                    )));
-                }
-                if let Some(i) = values.iter().position(|x| !x.is_finite()) {
-                    return Err(bad(format!(
-                        "tensor `{name}` holds a non-finite value ({}) at index {i}; the file is \
-                         corrupt (training stops before it saves non-finite weights) — use \
-                         another checkpoint of the run, or retrain",
-                        values[i]
-                    )));
+                if let Some(i) = first_unusable(values, limit) {
+                    return Err(bad(if values[i].is_finite() {
+                        format!(
+                            "tensor `{name}` holds {:e} at index {i}, beyond ±{limit:e} (no trained \
+                             hrf model has such a value); the file is corrupt or was edited — use \
+                             another checkpoint of the run, or retrain",
+                            values[i]
+                        )
+                    } else {
+                        format!(
+                            "tensor `{name}` holds a non-finite value ({}) at index {i}; the file is \
+                             corrupt (training stops before it saves non-finite weights) — use \
+                             another checkpoint of the run, or retrain",
+                            values[i]
+                        )
+                    }));
                 }
             }
             Ok(out)
