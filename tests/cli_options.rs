@@ -193,6 +193,46 @@ fn bad_training_options_are_refused_before_anything_is_written() {
 }
 
 #[test]
+fn a_batch_size_past_the_memory_budget_is_refused_before_anything_is_written() {
+    let s = Scratch::new("batch-budget");
+    let spec = s.write("tiny.yaml", TINY_SPEC);
+    let spec = spec.to_str().unwrap();
+    // The compiler checks the spec at batch 16; the batch of the command line is checked by
+    // train and study against the same budget, before the data is read.
+    let args = train(spec, "manifest:absent.csv", &["--batch-size", "1000000000"]);
+    assert_refused(
+        hrf(&s.0, &args),
+        &[
+            "--batch-size 1000000000:",
+            "more than the budget of 8.0 GiB",
+            "training activations for a batch of 1000000000",
+            "lower --batch-size",
+            "HRF_MEMORY_BUDGET",
+            "(nothing was written)",
+        ],
+    );
+    let mut small = args.clone();
+    small.extend_from_slice(&["--memory-budget", "1K"]);
+    assert_refused(hrf(&s.0, &small), &["more than the budget of 1.0 KiB"]);
+    let study = [
+        "study",
+        "--specs",
+        spec,
+        "--data",
+        "manifest:absent.csv",
+        "--out",
+        "study",
+        "--batch-size",
+        "1000000000",
+    ];
+    assert_refused(
+        hrf(&s.0, &study),
+        &["--batch-size 1000000000:", "lower --batch-size"],
+    );
+    assert_eq!(entries(&s.0), ["tiny.yaml"]);
+}
+
+#[test]
 fn train_checks_the_data_and_resume_before_it_creates_out() {
     let s = Scratch::new("train-order");
     let spec = s.write("tiny.yaml", TINY_SPEC);

@@ -161,6 +161,16 @@ fn bad_inputs_are_errors_not_panics() {
              zero energy?)"
         );
     }
+    // Weights the file reader would refuse (±1e30), passed in directly: the products overflow,
+    // and the caller gets an error rather than NaN logits to score.
+    let huge = vec![1e30f32; w.len()];
+    let frames = random_frames(4, f, 3);
+    let err = run(&huge, &frames, &mut scratch, &mut logits);
+    assert!(matches!(err, InputError::NonFiniteLogit { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("NaN or infinite") && err.to_string().contains("export or train"),
+        "{err}"
+    );
     let frames = random_frames(4, f, 3);
     let needed = scratch_len(plan);
     let mut short = vec![0.0; needed - 1];

@@ -121,6 +121,7 @@ fn resolve(args: &Args) -> Result<Resolved, CliError> {
     let first = specs[0].plan().map_err(CliError)?;
     for spec in &specs {
         let plan = spec.plan().map_err(CliError)?;
+        super::budget::check_batch(spec, args.recipe.batch_size)?;
         if plan.classes != first.classes || plan.features != first.features {
             return Err(CliError(format!(
                 "{} has other classes or features than {}; a study compares models on one corpus",

@@ -412,6 +412,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     args.validate()?;
     let spec = SpecSource::resolve(&args.spec).map_err(|e| CliError(e.to_string()))?;
     let plan = spec.plan().map_err(CliError)?;
+    super::budget::check_batch(&spec, args.recipe.batch_size)?;
     if let Some(width) = args.recipe.freq_mask_width
         && width > plan.features
     {

@@ -44,6 +44,17 @@ pub enum DataError {
     },
 
     #[error(
+        "{} is {size} bytes, over the {limit}-byte limit for a corpus list, label file or \
+         transcript; check that the corpus layout points at the right file",
+        path.display()
+    )]
+    TextTooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+
+    #[error(
         "manifest {} is not UTF-8 text (invalid byte at offset {offset}); save it as UTF-8 CSV \
          rows path,label,speaker[,session]",
         path.display()

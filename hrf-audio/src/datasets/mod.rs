@@ -192,13 +192,38 @@ pub(crate) fn require_dir(kind: &'static str, root: &Path) -> Result<(), DataErr
     Ok(())
 }
 
+/// The largest corpus list, label file or transcript read: 64 MiB (the largest DAIC-WOZ
+/// transcript is well under 1 MiB, M3ED's annotation file a few MiB).
+pub const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads a whole text file, naming it in the error. A leading UTF-8 byte-order mark (written by
 /// spreadsheet exports) is dropped so that header names still match.
+/// Files over [`MAX_TEXT_BYTES`] are refused from their metadata (and, for files that grow or
+/// lie about their size, after reading one byte past the limit).
 pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
+    use std::io::Read;
+    let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let too_large = |size| DataError::TextTooLarge {
+        path: path.to_path_buf(),
+        size,
+        limit: MAX_TEXT_BYTES,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_TEXT_BYTES {
+        return Err(too_large(size));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_TEXT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() as u64 > MAX_TEXT_BYTES {
+        return Err(too_large(text.len() as u64));
+    }
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,

@@ -60,8 +60,14 @@ pub struct Durations {
 pub fn wav_duration(path: &Path) -> Result<f64, String> {
     let reader = hound::WavReader::open(path).map_err(|e| format!("unreadable WAV header: {e}"))?;
     let rate = reader.spec().sample_rate;
-    if rate == 0 {
-        return Err("WAV header gives a sample rate of 0".to_owned());
+    // The decoder's range: a file it would refuse is not counted as audio here either.
+    if !crate::wav::SAMPLE_RATES.contains(&rate) {
+        return Err(format!(
+            "the WAV header declares a sample rate of {rate} Hz, outside the supported {}–{} Hz; \
+             the header is probably corrupt: re-export the file",
+            crate::wav::SAMPLE_RATES.start(),
+            crate::wav::SAMPLE_RATES.end()
+        ));
     }
     Ok(f64::from(reader.duration()) / f64::from(rate))
 }

@@ -87,7 +87,13 @@ pub fn predict_folded(
     };
     run.ops(plan, logits)?;
     run.params.finish()?;
-    run.buffers.finish()
+    run.buffers.finish()?;
+    // Finite inputs and bounded weights can still overflow (an edited file within the load
+    // limits): a caller never scores or selects on a non-finite logit.
+    match logits.iter().position(|z| !z.is_finite()) {
+        Some(class) => Err(InputError::NonFiniteLogit { class }),
+        None => Ok(()),
+    }
 }
 
 /// `NonFinite` at the first NaN/∞. A branch-free pass (vectorised) first; the position is only

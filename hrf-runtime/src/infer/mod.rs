@@ -59,6 +59,8 @@ pub enum InputError {
     TooFewFrames { frames: usize, min_frames: usize },
     /// A NaN or infinite feature value.
     NonFinite { frame: usize, feature: usize },
+    /// The model produced a NaN or infinite logit (its weights overflow on this input).
+    NonFiniteLogit { class: usize },
     /// `scratch` is shorter than [`scratch_len`].
     ScratchTooSmall { needed: usize, got: usize },
     /// `logits` does not have one value per class.
@@ -96,6 +98,12 @@ impl fmt::Display for InputError {
                 f,
                 "input frame {frame}, feature {feature} is NaN or infinite; check the feature \
                  extraction (log of zero energy?)"
+            ),
+            InputError::NonFiniteLogit { class } => write!(
+                f,
+                "the model's logit for class {class} is NaN or infinite on this input: its weights \
+                 overflow (a corrupt or edited weight file or checkpoint); export or train the \
+                 model again"
             ),
             InputError::ScratchTooSmall { needed, got } => write!(
                 f,

@@ -116,3 +116,27 @@ fn loads_through_the_matching_loader() {
         )
     );
 }
+
+#[test]
+fn a_text_file_over_the_limit_is_refused_before_it_is_read() {
+    use crate::datasets::{DataError, MAX_TEXT_BYTES, read_text};
+    let tree = super::fake_tree::FakeTree::new("text-limit");
+    let path = tree.file("transcript.csv", "start_time\tstop_time\n");
+    assert_eq!(read_text(&path).unwrap(), "start_time\tstop_time\n");
+    // A sparse file: its metadata is over the limit, no byte of it is read.
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(MAX_TEXT_BYTES + 1)
+        .unwrap();
+    let err = read_text(&path).unwrap_err();
+    assert!(matches!(err, DataError::TextTooLarge { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&path.display().to_string())
+            && text.contains("over the 67108864-byte limit")
+            && text.contains("right file"),
+        "{text}"
+    );
+}

@@ -46,6 +46,17 @@ fn durations_come_from_headers_and_segments() {
     let interview = tree.wav("interview.wav", 1000, 10_000);
     let broken = tree.file("broken.wav", "RIFF but not really");
     assert_eq!(wav_duration(&a).unwrap(), 1.5);
+    // Rates the decoder refuses are refused here too (a 1 Hz header would claim hours).
+    for rate in [1, 999, 384_001] {
+        let odd = tree.wav(&format!("rate{rate}.wav"), rate, 10);
+        let err = wav_duration(&odd).unwrap_err();
+        assert!(
+            err.contains(&format!(
+                "sample rate of {rate} Hz, outside the supported 1000–384000 Hz"
+            )),
+            "{err}"
+        );
+    }
     let data = dataset(vec![
         utterance(a, 0, "s1", None),
         utterance(b, 1, "s1", None),
