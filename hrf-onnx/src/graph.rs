@@ -36,10 +36,7 @@ impl Graph {
 
     /// Appends `op(inputs) {attrs}` writing the named output `out`.
     pub fn op_into(&mut self, op: &str, inputs: &[&str], attrs: &[(&str, Attr)], out: &str) {
-        let attribute = attrs
-            .iter()
-            .map(|(name, a)| attribute(name, a))
-            .collect();
+        let attribute = attrs.iter().map(|(name, a)| attribute(name, a)).collect();
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
             output: vec![out.to_string()],

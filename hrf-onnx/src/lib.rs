@@ -43,13 +43,17 @@ lengths input, no padding mask): run utterances of different lengths separately"
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExportError {
-    #[error("the folded arena has {got} floats but {spec} needs {expected}: it is not this spec's folded weights")]
+    #[error(
+        "the folded arena has {got} floats but {spec} needs {expected}: it is not this spec's folded weights"
+    )]
     WeightsLength {
         spec: String,
         expected: usize,
         got: usize,
     },
-    #[error("the folded layout has no slot `{0}` that the ONNX exporter expects (the exporter is out of step with the plan)")]
+    #[error(
+        "the folded layout has no slot `{0}` that the ONNX exporter expects (the exporter is out of step with the plan)"
+    )]
     MissingSlot(String),
     #[error("folded slot `{slot}` has {got} values, the ONNX exporter expects {expected}")]
     SlotShape {
@@ -81,7 +85,11 @@ pub fn model_proto(plan: &ModelPlan, weights: &[f32]) -> Result<ModelProto, Expo
         doc_string: Some(INPUT_CONVENTION.to_string()),
         input: vec![value_info(
             INPUT,
-            &[Dim::Named("batch"), Dim::Named("frames"), Dim::Fixed(plan.features)],
+            &[
+                Dim::Named("batch"),
+                Dim::Named("frames"),
+                Dim::Fixed(plan.features),
+            ],
         )],
         output: vec![value_info(
             OUTPUT,

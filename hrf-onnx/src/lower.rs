@@ -47,7 +47,10 @@ pub(crate) fn lower(plan: &ModelPlan, weights: &[f32]) -> Result<Graph, ExportEr
         name: INPUT.to_string(),
         channel_major: false,
     };
-    let last_block = plan.ops.iter().rposition(|op| matches!(op, PlanOp::Block(_)));
+    let last_block = plan
+        .ops
+        .iter()
+        .rposition(|op| matches!(op, PlanOp::Block(_)));
     let has_final_norm = plan
         .ops
         .iter()
@@ -140,7 +143,9 @@ pub(crate) fn lower(plan: &ModelPlan, weights: &[f32]) -> Result<Graph, ExportEr
         }
     }
     if x.name != OUTPUT {
-        return Err(ExportError::Unsupported("a plan that does not end in a classifier"));
+        return Err(ExportError::Unsupported(
+            "a plan that does not end in a classifier",
+        ));
     }
     let unused: Vec<&str> = plan
         .folded
@@ -256,13 +261,17 @@ impl Lowering<'_> {
     fn dim(&mut self, x: &str, axis: i64) -> String {
         let shape = self.g.op("Shape", &[x], &[]);
         let idx = self.const_i64(&format!("axis{axis}"), &[axis]);
-        self.g.op("Gather", &[&shape, &idx], &[("axis", Attr::Int(0))])
+        self.g
+            .op("Gather", &[&shape, &idx], &[("axis", Attr::Int(0))])
     }
 
     fn token_major(&mut self, x: Value) -> String {
         if x.channel_major {
-            self.g
-                .op("Transpose", &[&x.name], &[("perm", Attr::Ints(vec![0, 2, 1]))])
+            self.g.op(
+                "Transpose",
+                &[&x.name],
+                &[("perm", Attr::Ints(vec![0, 2, 1]))],
+            )
         } else {
             x.name
         }
@@ -272,8 +281,11 @@ impl Lowering<'_> {
         if x.channel_major {
             x.name
         } else {
-            self.g
-                .op("Transpose", &[&x.name], &[("perm", Attr::Ints(vec![0, 2, 1]))])
+            self.g.op(
+                "Transpose",
+                &[&x.name],
+                &[("perm", Attr::Ints(vec![0, 2, 1]))],
+            )
         }
     }
 
@@ -342,7 +354,9 @@ impl Lowering<'_> {
             // ones: (1, 1, frames)
             let frames = self.dim(&x, 2);
             let one_one = self.const_i64("one_one", &[1, 1]);
-            let shape = self.g.op("Concat", &[&one_one, &frames], &[("axis", Attr::Int(0))]);
+            let shape = self
+                .g
+                .op("Concat", &[&one_one, &frames], &[("axis", Attr::Int(0))]);
             let ones = self.g.op(
                 "ConstantOfShape",
                 &[&shape],
@@ -385,7 +399,9 @@ impl Lowering<'_> {
                     let pw1 = self.linear(&normed, name, "pw1", 2 * w, d)?;
                     // GLU: a·σ(g), pw1 = [a | g] along channels.
                     let split = self.const_i64(&format!("split.{w}.{w}"), &[w as i64, w as i64]);
-                    let parts = self.g.op("Split", &[&pw1, &split], &[("axis", Attr::Int(2))]);
+                    let parts = self
+                        .g
+                        .op("Split", &[&pw1, &split], &[("axis", Attr::Int(2))]);
                     let (a, g) = (format!("{parts}_a"), format!("{parts}_g"));
                     let node = self.g.nodes.last_mut().expect("just pushed");
                     node.output = vec![a.clone(), g.clone()];
@@ -454,7 +470,9 @@ impl Lowering<'_> {
             &format!("split.{d}.{d}.{d}"),
             &[d as i64, d as i64, d as i64],
         );
-        let parts = self.g.op("Split", &[qkv, &split], &[("axis", Attr::Int(2))]);
+        let parts = self
+            .g
+            .op("Split", &[qkv, &split], &[("axis", Attr::Int(2))]);
         let (q, k, v) = (
             format!("{parts}_q"),
             format!("{parts}_k"),
@@ -496,9 +514,11 @@ impl Lowering<'_> {
         }
         let probs = self.g.op("Softmax", &[&scores], &[("axis", Attr::Int(-1))]);
         let ctx = self.g.op("MatMul", &[&probs, &v], &[]); // (B, H, T, dh)
-        let ctx = self
-            .g
-            .op("Transpose", &[&ctx], &[("perm", Attr::Ints(vec![0, 2, 1, 3]))]);
+        let ctx = self.g.op(
+            "Transpose",
+            &[&ctx],
+            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
+        );
         let merged_shape = self.const_i64(&format!("shape.merged.{d}"), &[0, 0, d as i64]);
         let ctx = self.g.op("Reshape", &[&ctx, &merged_shape], &[]);
         self.linear(&ctx, name, "proj", d, d)

@@ -64,13 +64,21 @@ fn every_preset_exports_a_well_formed_graph_that_decodes_back() {
             .iter()
             .map(|t| t.name.as_deref().unwrap())
             .collect();
-        assert_eq!(known.len(), graph.initializer.len(), "{name}: initializer names unique");
+        assert_eq!(
+            known.len(),
+            graph.initializer.len(),
+            "{name}: initializer names unique"
+        );
         assert_eq!(graph.input.len(), 1);
         assert_eq!(graph.input[0].name.as_deref(), Some(INPUT));
         known.insert(INPUT);
         for node in &graph.node {
             for i in &node.input {
-                assert!(known.contains(i.as_str()), "{name}: {:?} reads {i} before it exists", node.name);
+                assert!(
+                    known.contains(i.as_str()),
+                    "{name}: {:?} reads {i} before it exists",
+                    node.name
+                );
             }
             for o in &node.output {
                 assert!(known.insert(o.as_str()), "{name}: {o} written twice");
@@ -80,8 +88,17 @@ fn every_preset_exports_a_well_formed_graph_that_decodes_back() {
         // Every initializer holds as many bytes as its dims say.
         for t in &graph.initializer {
             let n: i64 = t.dims.iter().product();
-            let width = if t.data_type == Some(hrf_onnx::proto::DATA_TYPE_INT64) { 8 } else { 4 };
-            assert_eq!(t.raw_data.as_ref().unwrap().len() as i64, n * width, "{name}: {:?}", t.name);
+            let width = if t.data_type == Some(hrf_onnx::proto::DATA_TYPE_INT64) {
+                8
+            } else {
+                4
+            };
+            assert_eq!(
+                t.raw_data.as_ref().unwrap().len() as i64,
+                n * width,
+                "{name}: {:?}",
+                t.name
+            );
         }
     }
 }

@@ -35,8 +35,11 @@ fn every_preset_matches_onnx_runtime() {
     for (k, (preset, plan)) in common::presets().into_iter().enumerate() {
         let weights = common::folded_weights(plan, 900 + k as u64);
         let model = dir.join(format!("{preset}.onnx"));
-        std::fs::write(&model, hrf_onnx::to_onnx_bytes(plan, &weights).expect("export"))
-            .expect("write model");
+        std::fs::write(
+            &model,
+            hrf_onnx::to_onnx_bytes(plan, &weights).expect("export"),
+        )
+        .expect("write model");
         let shortest = (1..=plan.max_frames)
             .find(|&n| {
                 let frames = common::random_frames(n, plan.features, 1);
@@ -50,7 +53,8 @@ fn every_preset_matches_onnx_runtime() {
             let mut input = Vec::new();
             let mut want = Vec::new();
             for item in 0..BATCH {
-                let frames = common::random_frames(n, plan.features, (k * 1000 + n * 10 + item) as u64);
+                let frames =
+                    common::random_frames(n, plan.features, (k * 1000 + n * 10 + item) as u64);
                 want.push(common::hrf_logits(plan, &weights, &frames).expect("hrf runs"));
                 input.extend(frames);
             }
@@ -98,16 +102,32 @@ fn every_preset_matches_onnx_runtime() {
             .collect();
         let classes = c.want[0].len();
         assert_eq!(got.len(), BATCH * classes, "{} n = {}", c.preset, c.frames);
+        // `f64::max` below would drop a NaN: a non-finite ORT logit is a failure of its own.
+        assert!(
+            got.iter().all(|v| v.is_finite()),
+            "{} n = {}: ORT returned a non-finite logit",
+            c.preset,
+            c.frames
+        );
         let mut rel = 0.0f64;
         for (got, want) in got.chunks_exact(classes).zip(&c.want) {
-            let scale = want.iter().fold(0.0f64, |m, &v| m.max((v as f64).abs())).max(1e-30);
+            let scale = want
+                .iter()
+                .fold(0.0f64, |m, &v| m.max((v as f64).abs()))
+                .max(1e-30);
             let diff = got
                 .iter()
                 .zip(want)
                 .fold(0.0f64, |m, (&g, &w)| m.max((g as f64 - w as f64).abs()));
-            rel = rel.max(diff / scale);
+            // NaN must fail the test: `f64::max` would drop it.
+            let r = diff / scale;
+            rel = if r.is_nan() || rel.is_nan() {
+                f64::NAN
+            } else {
+                rel.max(r)
+            };
         }
-        if !(rel <= ORT_TOLERANCE) {
+        if rel.is_nan() || rel > ORT_TOLERANCE {
             failures.push(format!("{} n = {}: max rel {rel:.3e}", c.preset, c.frames));
         }
         match worst.iter_mut().find(|w| w.0 == c.preset) {
@@ -122,5 +142,9 @@ fn every_preset_matches_onnx_runtime() {
         eprintln!("{preset:28} max rel {rel:.2e} over frames {lengths:?} (batch {BATCH})");
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(failures.is_empty(), "ORT differs from hrf beyond {ORT_TOLERANCE:e}:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "ORT differs from hrf beyond {ORT_TOLERANCE:e}:\n{}",
+        failures.join("\n")
+    );
 }

@@ -6,6 +6,8 @@
 #[path = "../../../hrf-runtime/tests/folded/mod.rs"]
 mod folded;
 
+// Each test binary uses part of this module (`random_frames` only the parity test).
+#[allow(unused_imports)]
 pub use folded::{random_frames, random_train_arenas};
 use hrf_runtime::fold::fold_model;
 use hrf_runtime::infer::{predict_folded, scratch_len};
