@@ -198,6 +198,29 @@ fn resume_after_a_crash_reaches_bit_identical_weights_and_the_run_evaluates_fold
         text.contains("hrf-folded-v1") && text.contains("TinyHrf"),
         "{text}"
     );
+    // The same model as ONNX: a protobuf ModelProto (field 1, ir_version, first) that carries
+    // the spec's identity in its metadata.
+    let (code, out, err) = hrf(
+        &s.0,
+        &[
+            "export",
+            "--model",
+            "a/best.safetensors",
+            "--format",
+            "onnx",
+            "--out",
+            "tiny.onnx",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("as ONNX (opset 17)"), "{out}");
+    let bytes = std::fs::read(s.path("tiny.onnx")).unwrap();
+    assert_eq!(bytes[0], 0x08, "ModelProto starts with ir_version");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("hrf.spec_hash") && text.contains("TinyHrf"),
+        "metadata missing"
+    );
 
     // Bench with the trained weights; the wrong spec for the checkpoint is refused.
     let (code, out, err) = hrf(

@@ -1,5 +1,6 @@
-//! `hrf export`: a trained checkpoint → one folded weight file (safetensors with the spec's
-//! name, hash, dims and classes) for `include_bytes!` / build.rs embedding; verified first.
+//! `hrf export`: a trained checkpoint → one folded model file, verified first: safetensors (the
+//! spec's name, hash, dims and classes as metadata) for `include_bytes!` / build.rs embedding,
+//! or ONNX (`hrf_onnx`: standard opset-17 ops, dynamic batch and frames) for other runtimes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,11 +19,22 @@ pub struct Args {
     /// The folded weight file to write (`model.safetensors`).
     #[arg(long)]
     pub out: PathBuf,
+    /// The file format: safetensors (hrf's folded weights) or onnx (the whole folded model as
+    /// an ONNX graph, opset 17; input `features` (batch, frames, features), output `logits`;
+    /// the items of a batch share one length).
+    #[arg(long, value_enum, default_value_t = Format::Safetensors)]
+    pub format: Format,
     /// Largest accepted relative logit difference on the check inputs.
     #[arg(long, default_value_t = DEFAULT_TOLERANCE)]
     pub tolerance: f64,
     #[command(flatten)]
     pub budget: super::budget::MemoryBudgetArg,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Safetensors,
+    Onnx,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -41,6 +53,26 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             "refusing to export: max relative logit difference {:.3e} exceeds {:.1e}",
             check.max_rel, args.tolerance
         )));
+    }
+    if args.format == Format::Onnx {
+        let bytes = hrf_onnx::to_onnx_bytes(plan, &weights).map_err(|e| {
+            CliError(format!(
+                "cannot export {} as ONNX: {e} (nothing was written)",
+                plan.name
+            ))
+        })?;
+        crate::run::atomic::write_atomic(&args.out, &bytes).map_err(|e| CliError(e.to_string()))?;
+        println!(
+            "wrote {}: {} (spec hash {}) as ONNX (opset 17), {} bytes; input `features` \
+             (batch, frames, {}), output `logits` (batch, {})",
+            args.out.display(),
+            plan.name,
+            plan.spec_hash,
+            bytes.len(),
+            plan.features,
+            plan.classes.len()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     folded_weights_to_file(plan, &weights, &args.out).map_err(|e| CliError(e.to_string()))?;
     println!(
