@@ -47,14 +47,7 @@ pub(crate) fn lower(plan: &ModelPlan, weights: &[f32]) -> Result<Graph, ExportEr
         name: INPUT.to_string(),
         channel_major: false,
     };
-    let last_block = plan
-        .ops
-        .iter()
-        .rposition(|op| matches!(op, PlanOp::Block(_)));
-    let has_final_norm = plan
-        .ops
-        .iter()
-        .any(|op| matches!(op, PlanOp::FinalNorm { .. }));
+    let closing_norm_block = plan.closing_norm_block();
     let mut pooled = None;
     for (i, op) in plan.ops.iter().enumerate() {
         match op {
@@ -84,7 +77,7 @@ pub(crate) fn lower(plan: &ModelPlan, weights: &[f32]) -> Result<Graph, ExportEr
                 x = tok(l.g.op("Add", &[&t, &pe], &[]));
             }
             PlanOp::Block(b) => {
-                let closing_foldable = Some(i) == last_block && !has_final_norm;
+                let closing_foldable = Some(i) == closing_norm_block;
                 x = l.block(x, b, closing_foldable)?;
             }
             PlanOp::Merge(m) => {

@@ -272,6 +272,22 @@ pub struct MergePlan {
 }
 
 impl ModelPlan {
+    /// The index in `ops` of the block whose closing norm folds into the classifier (through
+    /// the mean pooling): the last block, when no `FinalNorm` follows the blocks. Every other
+    /// closing norm feeds a next LayerNorm and stays. The folds, the executor and the ONNX
+    /// lowering all ask this (the compiler's layout states the same rule for its tables).
+    pub fn closing_norm_block(&self) -> Option<usize> {
+        let last = self
+            .ops
+            .iter()
+            .rposition(|op| matches!(op, PlanOp::Block(_)))?;
+        let final_norm = self
+            .ops
+            .iter()
+            .any(|op| matches!(op, PlanOp::FinalNorm { .. }));
+        (!final_norm).then_some(last)
+    }
+
     /// Sequence length after the frontend convs and merges for `n` input frames.
     pub fn frames_after(&self, n: usize, ops: usize) -> usize {
         self.ops[..ops.min(self.ops.len())]

@@ -34,32 +34,17 @@ pub const MAX_MANIFEST_BYTES: u64 = 256 * 1024 * 1024;
 /// The manifest's text, refused when over [`MAX_MANIFEST_BYTES`] or not UTF-8 (a leading BOM
 /// is dropped).
 fn read_manifest_text(path: &Path) -> Result<String, DataError> {
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_MANIFEST_BYTES {
-        return Err(DataError::ManifestTooLarge {
+    let bytes = super::read_capped(path, MAX_MANIFEST_BYTES).map_err(|e| match e {
+        super::CappedError::TooLarge(size) => DataError::ManifestTooLarge {
             path: path.to_path_buf(),
             size,
             limit: MAX_MANIFEST_BYTES,
-        });
-    }
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_MANIFEST_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
-        return Err(DataError::ManifestTooLarge {
+        },
+        super::CappedError::Io(source) => DataError::Io {
             path: path.to_path_buf(),
-            size: bytes.len() as u64,
-            limit: MAX_MANIFEST_BYTES,
-        });
-    }
+            source,
+        },
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| DataError::ManifestNotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),

@@ -196,34 +196,52 @@ pub(crate) fn require_dir(kind: &'static str, root: &Path) -> Result<(), DataErr
 /// transcript is well under 1 MiB, M3ED's annotation file a few MiB).
 pub const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Reads a whole text file, naming it in the error. A leading UTF-8 byte-order mark (written by
-/// spreadsheet exports) is dropped so that header names still match.
-/// Files over [`MAX_TEXT_BYTES`] are refused from their metadata (and, for files that grow or
-/// lie about their size, after reading one byte past the limit).
-pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
+/// Why [`read_capped`] returned no bytes.
+pub(crate) enum CappedError {
+    /// The file holds more than the limit (at least this many bytes).
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+/// The bytes of `path`, refused when it holds more than `limit` bytes: from its metadata, and,
+/// for a file that grows or lies about its size, after reading one byte past the limit. Shared
+/// by the manifest and text readers.
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, CappedError> {
     use std::io::Read;
+    let size = std::fs::metadata(path).map_err(CappedError::Io)?.len();
+    if size > limit {
+        return Err(CappedError::TooLarge(size));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(CappedError::Io)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(CappedError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(CappedError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads a whole text file (at most [`MAX_TEXT_BYTES`]), naming it in the error. A leading
+/// UTF-8 byte-order mark (written by spreadsheet exports) is dropped so that header names still
+/// match.
+pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
     let io = |source| DataError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let too_large = |size| DataError::TextTooLarge {
-        path: path.to_path_buf(),
-        size,
-        limit: MAX_TEXT_BYTES,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_TEXT_BYTES {
-        return Err(too_large(size));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_TEXT_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(io)?;
-    if text.len() as u64 > MAX_TEXT_BYTES {
-        return Err(too_large(text.len() as u64));
-    }
+    let bytes = read_capped(path, MAX_TEXT_BYTES).map_err(|e| match e {
+        CappedError::TooLarge(size) => DataError::TextTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_TEXT_BYTES,
+        },
+        CappedError::Io(source) => io(source),
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,

@@ -63,14 +63,7 @@ pub fn fold_model(
         params,
         buffers,
     };
-    let last_block = plan
-        .ops
-        .iter()
-        .rposition(|op| matches!(op, PlanOp::Block(_)));
-    let has_final_norm = plan
-        .ops
-        .iter()
-        .any(|op| matches!(op, PlanOp::FinalNorm { .. }));
+    let closing_norm_block = plan.closing_norm_block();
     let mut feature_stats: Option<(&str, &[f32], &[f32])> = None;
     // A LayerNorm whose γ/β go into the classifier (through the mean pooling).
     let mut pending_norm: Option<String> = None;
@@ -118,7 +111,7 @@ pub fn fold_model(
                 fold_block(&train, &mut out, b)?;
                 if b.final_norm {
                     let norm = format!("{}.norm", b.name);
-                    if Some(i) == last_block && !has_final_norm {
+                    if Some(i) == closing_norm_block {
                         pending_norm = Some(norm);
                     } else {
                         out.copy(&train, &format!("{norm}.gamma"))?;

@@ -170,14 +170,7 @@ impl Run<'_, '_> {
     }
 
     fn ops(&mut self, plan: &ModelPlan, logits: &mut [f32]) -> Result<(), InputError> {
-        let last_block = plan
-            .ops
-            .iter()
-            .rposition(|op| matches!(op, PlanOp::Block(_)));
-        let has_final_norm = plan
-            .ops
-            .iter()
-            .any(|op| matches!(op, PlanOp::FinalNorm { .. }));
+        let closing_norm_block = plan.closing_norm_block();
         for (i, op) in plan.ops.iter().enumerate() {
             match op {
                 PlanOp::FeatureNorm { name, features } => {
@@ -201,7 +194,7 @@ impl Run<'_, '_> {
                     add_positions(&mut self.bufs.act_a[..width * tp], tp, self.len);
                 }
                 PlanOp::Block(b) => {
-                    let closing_foldable = Some(i) == last_block && !has_final_norm;
+                    let closing_foldable = Some(i) == closing_norm_block;
                     self.block(b, closing_foldable)?;
                 }
                 PlanOp::Merge(m) => {
